@@ -1,0 +1,146 @@
+"""Decode any file ffmpeg or libsndfile reads into float32 samples, resampled once.
+
+libsndfile (through ``soundfile``) is used when it can read the file and no resampling is
+needed, since it avoids a process start; everything else goes through ``ffmpeg``, which
+decodes and resamples in one pass.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import soundfile
+
+from sostenuto.errors import DependencyMissing, InvalidInput, UnsupportedFormat
+
+_SOUNDFILE_SUFFIXES = {".wav", ".flac", ".aiff", ".aif", ".ogg"}
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Samples as float32 in [-1, 1]: shape ``(n,)`` when mono, ``(n, channels)`` otherwise."""
+
+    samples: npt.NDArray[np.float32]
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return float(self.samples.shape[0]) / self.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.samples.ndim == 1 else int(self.samples.shape[1])
+
+
+def _ffmpeg() -> str:
+    path = shutil.which("ffmpeg")
+    if path is None:
+        raise DependencyMissing("ffmpeg is not installed (Debian package 'ffmpeg')")
+    return path
+
+
+def _to_mono(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    if samples.ndim == 1:
+        return samples
+    return samples.mean(axis=1, dtype=np.float32)
+
+
+def _ffmpeg_decode(
+    source: str, stdin: bytes | None, sample_rate: int | None, mono: bool
+) -> Audio:
+    probe_channels = None if mono else _channels_of(source, stdin)
+    command = [_ffmpeg(), "-nostdin", "-v", "error", "-i", source, "-vn", "-f", "f32le"]
+    if mono:
+        command += ["-ac", "1"]
+    if sample_rate:
+        command += ["-ar", str(sample_rate)]
+    command.append("-")
+    result = subprocess.run(command, input=stdin, capture_output=True, check=False)
+    if result.returncode != 0 or not result.stdout:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        reason = message[-1] if message else "no audio stream"
+        raise UnsupportedFormat(f"cannot decode audio: {reason}", details={"source": source})
+    samples = np.frombuffer(result.stdout, dtype=np.float32).copy()
+    channels = 1 if mono else (probe_channels or 1)
+    if channels > 1:
+        samples = samples[: samples.size - samples.size % channels].reshape(-1, channels)
+    rate = sample_rate or _rate_of(source, stdin)
+    return Audio(samples, rate)
+
+
+def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
+    ffprobe = shutil.which("ffprobe") or "ffprobe"
+    result = subprocess.run(
+        [ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+         f"stream={field}", "-of", "default=nw=1:nk=1", source],
+        input=stdin, capture_output=True, check=False,
+    )
+    return result.stdout.decode().strip().splitlines()[0] if result.stdout.strip() else ""
+
+
+def _rate_of(source: str, stdin: bytes | None) -> int:
+    value = _ffprobe_field(source, stdin, "sample_rate")
+    if not value.isdigit():
+        raise UnsupportedFormat("cannot read the sample rate", details={"source": source})
+    return int(value)
+
+
+def _channels_of(source: str, stdin: bytes | None) -> int:
+    value = _ffprobe_field(source, stdin, "channels")
+    return int(value) if value.isdigit() else 1
+
+
+def decode(path: str | Path, *, sample_rate: int | None = None, mono: bool = True) -> Audio:
+    """Decode ``path``; resample to ``sample_rate`` when given; mix down when ``mono``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"no such audio file: {path}")
+    if path.stat().st_size == 0:
+        raise UnsupportedFormat(f"empty file: {path}")
+    if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
+        try:
+            data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
+        except (soundfile.LibsndfileError, RuntimeError, TypeError):
+            pass  # not readable by libsndfile; ffmpeg may still manage
+        else:
+            if sample_rate is None or sample_rate == rate:
+                samples = _to_mono(data) if mono else data
+                return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
+    return _ffmpeg_decode(str(path), None, sample_rate, mono)
+
+
+def decode_bytes(data: bytes, *, sample_rate: int | None = None, mono: bool = True) -> Audio:
+    """Decode an in-memory file (an upload), through ffmpeg's standard input."""
+    if not data:
+        raise UnsupportedFormat("empty upload: no audio data")
+    return _ffmpeg_decode("pipe:0", data, sample_rate, mono)
+
+
+def probe_duration(path: str | Path) -> float:
+    """Duration in seconds without decoding the whole file (libsndfile, else ffprobe)."""
+    try:
+        return float(soundfile.info(str(path)).duration)
+    except (soundfile.LibsndfileError, RuntimeError):
+        ffprobe = shutil.which("ffprobe") or "ffprobe"
+        result = subprocess.run(
+            [ffprobe, "-v", "error", "-show_entries", "format=duration",
+             "-of", "default=nw=1:nk=1", str(path)],
+            capture_output=True, check=False,
+        )
+        text = result.stdout.decode().strip()
+        try:
+            return float(text)
+        except ValueError:
+            raise UnsupportedFormat(f"cannot read the duration of {path}") from None
+
+
+def write_wav(path: str | Path, samples: npt.NDArray[np.floating], sample_rate: int) -> Path:
+    """Write 16-bit PCM WAV (what tests and benchmarks hand to encoders)."""
+    path = Path(path)
+    soundfile.write(str(path), np.clip(samples, -1.0, 1.0), sample_rate, subtype="PCM_16")
+    return path

@@ -1,0 +1,79 @@
+"""Issue, check and revoke API tokens. Tokens are random; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sostenuto.auth._principal import ROLES, Principal, Role
+from sostenuto.errors import InvalidInput, NotFound, Unauthenticated
+from sostenuto.storage.models.auth import ApiToken
+from sostenuto.storage.models.registry import Cmo, Licensee
+
+TOKEN_PREFIX = "sos_"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session,
+    *,
+    role: str,
+    label: str,
+    cmo_id: int | None = None,
+    licensee_id: int | None = None,
+) -> str:
+    """Create a token for ``role`` and return it; it is shown once and never stored."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if role == "cmo-admin":
+        if cmo_id is None or session.get(Cmo, cmo_id) is None:
+            raise NotFound(f"a cmo-admin token needs an existing CMO; got {cmo_id!r}")
+        licensee_id = None
+    elif role == "licensee":
+        if licensee_id is None or session.get(Licensee, licensee_id) is None:
+            raise NotFound(f"a licensee token needs an existing licensee; got {licensee_id!r}")
+        cmo_id = None
+    else:
+        cmo_id = licensee_id = None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            token_sha256=_digest(token),
+            role=role,
+            cmo_id=cmo_id,
+            licensee_id=licensee_id,
+            label=label,
+        )
+    )
+    session.flush()
+    return token
+
+
+def authenticate(session: Session, token: str | None) -> Principal:
+    """The principal behind ``token``; raises :class:`Unauthenticated` for a bad one."""
+    if not token:
+        raise Unauthenticated("no API token presented (send 'Authorization: Bearer <token>')")
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("the API token is unknown or revoked")
+    role: Role = row.role  # type: ignore[assignment]
+    return Principal(
+        name=f"token:{row.id}:{row.label}",
+        role=role,
+        cmo_id=row.cmo_id,
+        licensee_id=row.licensee_id,
+    )
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token with id {token_id}")
+    row.revoked_at = dt.datetime.now(dt.UTC)

@@ -1,0 +1,1 @@
+"""The ``sostenuto`` command line (Typer). Commands parse, call one service, print."""

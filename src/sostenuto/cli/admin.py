@@ -1,0 +1,75 @@
+"""Service-wide commands: serve, migrate, tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sostenuto.auth import issue_token, revoke_token
+from sostenuto.cli import _context
+from sostenuto.cli.output import console, print_json
+from sostenuto.settings import get_settings
+
+token_app = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.command()(serve)
+    root.add_typer(token_app, name="token")
+    root.add_typer(db_app, name="db")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set first.")] = False,
+) -> None:
+    """Run the HTTP API and web pages."""
+    import uvicorn
+
+    from sostenuto.api import create_app
+
+    settings = get_settings()
+    database = _context.database()
+    if demo:
+        from sostenuto.registry.demo import load_demo
+
+        with database.transaction() as session:
+            tokens = load_demo(session)
+        console.print("[bold]Demo data loaded.[/bold] Tokens:")
+        print_json(tokens)
+    app = create_app(settings, database)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+@db_app.command("migrate")
+def migrate() -> None:
+    """Create or upgrade the schema."""
+    db = _context.database()
+    console.print(f"schema up to date at {db.url}")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[str, typer.Option(help="cmo-admin, licensee, auditor or public.")],
+    label: Annotated[str, typer.Option(help="Who the token is for.")],
+    cmo: Annotated[int | None, typer.Option(help="CMO id, for cmo-admin.")] = None,
+    licensee: Annotated[int | None, typer.Option(help="Licensee id, for licensee.")] = None,
+) -> None:
+    """Issue a token; it is printed once and only its hash is kept."""
+    _context.principal().require("auditor")
+    if not _context.principal().operator:
+        raise typer.BadParameter("tokens are issued by the local operator only")
+    with _context.database().transaction() as session:
+        token = issue_token(session, role=role, label=label, cmo_id=cmo, licensee_id=licensee)
+    print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by its id."""
+    with _context.database().transaction() as session:
+        revoke_token(session, token_id)
+    console.print(f"token {token_id} revoked")

@@ -1,0 +1,102 @@
+"""Consent tables: rules, jurisdiction rules and stored decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sostenuto.storage.base import Base
+
+
+class ConsentRule(Base):
+    """A permission or prohibition of some uses, for a scope, licensee, territories and period.
+
+    ``scope_kind`` is ``recording``, ``performer`` or ``cmo`` (all members of that CMO).
+    ``licensee_id`` is null for "any licensee". ``revoked_from`` ends the rule's effect from
+    that date on without touching decisions taken before it.
+    """
+
+    __tablename__ = "consent_rule"
+    __table_args__ = (Index("ix_consent_rule_scope", "scope_kind", "scope_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    effect: Mapped[str] = mapped_column(String(8))  # "permit" or "prohibit"
+    scope_kind: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[int] = mapped_column(Integer)
+    licensee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("licensee.id"), nullable=True, index=True
+    )
+    uses: Mapped[list[str]] = mapped_column(JSON)
+    territories: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    conditions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(16), default="cmo")  # cmo, performer, opt-out
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class JurisdictionRule(Base):
+    """What the law of a territory allows, as data: today, whether extended licences apply."""
+
+    __tablename__ = "jurisdiction_rule"
+
+    territory: Mapped[str] = mapped_column(String(2), primary_key=True)
+    extended_licensing: Mapped[bool] = mapped_column(default=False)
+    ecl_uses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tdm_opt_out_required: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Decision(Base):
+    """One stored answer to "may this licensee use this recording for this use, here, then?"."""
+
+    __tablename__ = "decision"
+    __table_args__ = (Index("ix_decision_licensee_time", "licensee_id", "decided_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recording.id"), index=True)
+    use: Mapped[str] = mapped_column(String(32))
+    territory: Mapped[str] = mapped_column(String(2))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(8))
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON)  # rules, licence, reason, conditions
+
+
+class DecisionBatch(Base):
+    """A batch of decisions for one licensee, use, territory and date, stored compactly.
+
+    ``payload`` is a zlib-compressed JSON document with one entry per recording; the
+    decision id of entry ``i`` is ``"<batch id>.<i>"``.
+    """
+
+    __tablename__ = "decision_batch"
+    __table_args__ = (Index("ix_decision_batch_licensee_time", "licensee_id", "decided_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
+    use: Mapped[str] = mapped_column(String(32))
+    territory: Mapped[str] = mapped_column(String(2))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    size: Mapped[int] = mapped_column(Integer)
+    permitted: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

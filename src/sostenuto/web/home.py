@@ -1,0 +1,18 @@
+"""The landing page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+router = APIRouter(include_in_schema=False)
+
+# Pages that capabilities add appear here as (href, text).
+LINKS: list[dict[str, str]] = []
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    from sostenuto.web import templates
+
+    return templates.TemplateResponse(request, "home.html", {"links": LINKS})
