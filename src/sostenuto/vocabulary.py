@@ -22,7 +22,9 @@ class Use:
     title: str
     description: str
     aipref: str | None  # the AIPREF category this use falls under, if any
-    parent: str | None = None  # a permission or prohibition of the parent covers this use
+    # A prohibition of the parent also prohibits this use. Permissions are never inherited:
+    # consent is specific, so permitting train-genai does not permit voice-clone.
+    parent: str | None = None
 
 
 USES: dict[str, Use] = {
@@ -94,7 +96,7 @@ def check_uses(codes: Iterable[str]) -> list[str]:
 
 
 def use_ancestry(code: str) -> tuple[str, ...]:
-    """The use and every broader use whose rules also govern it, narrowest first."""
+    """The use and every broader use whose prohibitions also reach it, narrowest first."""
     chain = [code]
     parent = USES[code].parent
     while parent is not None:
