@@ -34,8 +34,7 @@ async def _domain_error(_request: Request, exc: Exception) -> ORJSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> ORJSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg", "")}
-        for error in exc.errors()
+        {"loc": list(error.get("loc", ())), "msg": error.get("msg", "")} for error in exc.errors()
     ]
     return problem(422, "invalid-input", "the request does not match its schema", errors=errors)
 

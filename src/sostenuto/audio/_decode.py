@@ -47,12 +47,11 @@ def _ffmpeg() -> str:
 def _to_mono(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     if samples.ndim == 1:
         return samples
-    return samples.mean(axis=1, dtype=np.float32)
+    mixed: npt.NDArray[np.float32] = samples.mean(axis=1, dtype=np.float32)
+    return mixed
 
 
-def _ffmpeg_decode(
-    source: str, stdin: bytes | None, sample_rate: int | None, mono: bool
-) -> Audio:
+def _ffmpeg_decode(source: str, stdin: bytes | None, sample_rate: int | None, mono: bool) -> Audio:
     probe_channels = None if mono else _channels_of(source, stdin)
     command = [_ffmpeg(), "-nostdin", "-v", "error", "-i", source, "-vn", "-f", "f32le"]
     if mono:
@@ -76,9 +75,21 @@ def _ffmpeg_decode(
 def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
     ffprobe = shutil.which("ffprobe") or "ffprobe"
     result = subprocess.run(
-        [ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries",
-         f"stream={field}", "-of", "default=nw=1:nk=1", source],
-        input=stdin, capture_output=True, check=False,
+        [
+            ffprobe,
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            f"stream={field}",
+            "-of",
+            "default=nw=1:nk=1",
+            source,
+        ],
+        input=stdin,
+        capture_output=True,
+        check=False,
     )
     return result.stdout.decode().strip().splitlines()[0] if result.stdout.strip() else ""
 
@@ -128,9 +139,18 @@ def probe_duration(path: str | Path) -> float:
     except (soundfile.LibsndfileError, RuntimeError):
         ffprobe = shutil.which("ffprobe") or "ffprobe"
         result = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=duration",
-             "-of", "default=nw=1:nk=1", str(path)],
-            capture_output=True, check=False,
+            [
+                ffprobe,
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "default=nw=1:nk=1",
+                str(path),
+            ],
+            capture_output=True,
+            check=False,
         )
         text = result.stdout.decode().strip()
         try:

@@ -10,7 +10,8 @@ from sostenuto.auth._tokens import authenticate, issue_token, revoke_token
 __all__ = [
     "OPERATOR",
     "PUBLIC",
-    "ROLES",     "Principal",
+    "ROLES",
+    "Principal",
     "Role",
     "authenticate",
     "issue_token",

@@ -55,6 +55,5 @@ class Principal:
             raise Forbidden("the public cannot see licensee data")
 
 
-
 PUBLIC = Principal(name="anonymous", role="public")
 OPERATOR = Principal(name="operator", role="auditor", operator=True)

@@ -19,5 +19,7 @@ class ApiToken(Base):
     cmo_id: Mapped[int | None] = mapped_column(ForeignKey("cmo.id"), nullable=True)
     licensee_id: Mapped[int | None] = mapped_column(ForeignKey("licensee.id"), nullable=True)
     label: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

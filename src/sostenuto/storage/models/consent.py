@@ -48,7 +48,9 @@ class ConsentRule(Base):
     source: Mapped[str] = mapped_column(String(16), default="cmo")  # cmo, performer, opt-out
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     revoked_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 

@@ -1,4 +1,4 @@
-"""Registry tables: CMOs, their agreements, performers, mandates, recordings, licensees, licences."""
+"""Registry tables: CMOs, agreements, performers, mandates, recordings, licensees, licences."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ class Cmo(Base):
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     identifiers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class ReciprocalAgreement(Base):
@@ -63,7 +65,9 @@ class Performer(Base):
     ipn: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     nationality: Mapped[str | None] = mapped_column(String(2), nullable=True)
     residence: Mapped[str | None] = mapped_column(String(2), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class Mandate(Base):
