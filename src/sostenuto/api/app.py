@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from sostenuto import __version__
 from sostenuto.api import problems
+from sostenuto.api.responses import FastJSONResponse
 from sostenuto.api.routes import ROUTERS
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -20,7 +20,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         title="Sostenuto",
         version=__version__,
         summary="Rights infrastructure for generative AI in music.",
-        default_response_class=ORJSONResponse,
+        default_response_class=FastJSONResponse,
     )
     app.state.settings = settings
     app.state.database = database

@@ -6,14 +6,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 
+from sostenuto.api.responses import FastJSONResponse
 from sostenuto.errors import SostenutoError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> ORJSONResponse:
+def problem(status: int, code: str, detail: str, **extra: Any) -> FastJSONResponse:
     body = {
         "type": f"https://sostenuto.dev/problems/{code}",
         "title": code.replace("-", " "),
@@ -23,15 +23,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> ORJSONResponse
         **extra,
     }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return ORJSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return FastJSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
 
 
-async def _domain_error(_request: Request, exc: Exception) -> ORJSONResponse:
+async def _domain_error(_request: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, SostenutoError)
     return problem(exc.http_status, exc.code, exc.message, details=exc.details)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> ORJSONResponse:
+async def _validation_error(_request: Request, exc: Exception) -> FastJSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", "")} for error in exc.errors()
