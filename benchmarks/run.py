@@ -1,8 +1,8 @@
 """Run every benchmark (or the named ones) in turn; each prints its table and writes JSON.
 
-    python benchmarks/run.py                 # all, full size
-    python benchmarks/run.py --quick         # all, small sizes (minutes)
-    python benchmarks/run.py consent log     # only these
+python benchmarks/run.py                 # all, full size
+python benchmarks/run.py --quick         # all, small sizes (minutes)
+python benchmarks/run.py consent log     # only these
 """
 
 from __future__ import annotations
