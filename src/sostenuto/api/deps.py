@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sostenuto.auth import PUBLIC, Principal, authenticate
+from sostenuto.errors import Unauthenticated
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 
@@ -35,6 +36,16 @@ def get_principal(
         return authenticate(session, credentials.credentials)
 
 
+def require_signed_in(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """Refuse anonymous callers before the request body is even validated."""
+    if principal.role == "public" and principal.name == PUBLIC.name:
+        raise Unauthenticated("this endpoint needs an API token ('Authorization: Bearer ...')")
+    return principal
+
+
 Db = Annotated[Database, Depends(get_database)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+# Any caller, the anonymous public included: for public reads.
 Caller = Annotated[Principal, Depends(get_principal)]
+# A caller with a token: every write and every non-public read.
+SignedIn = Annotated[Principal, Depends(require_signed_in)]
