@@ -106,6 +106,19 @@ def _channels_of(source: str, stdin: bytes | None) -> int:
     return int(value) if value.isdigit() else 1
 
 
+def _soundfile_rate_fits(path: Path, sample_rate: int | None) -> bool:
+    """Whether libsndfile reads ``path`` at the wanted rate; the header is read, not the audio.
+
+    When a resample is needed, ffmpeg decodes and resamples in one pass; decoding with
+    libsndfile first would only be thrown away.
+    """
+    try:
+        rate = soundfile.info(str(path)).samplerate
+    except (soundfile.LibsndfileError, RuntimeError, TypeError):
+        return False
+    return sample_rate is None or sample_rate == rate
+
+
 def decode(path: str | Path, *, sample_rate: int | None = None, mono: bool = True) -> Audio:
     """Decode ``path``; resample to ``sample_rate`` when given; mix down when ``mono``."""
     path = Path(path)
@@ -113,15 +126,14 @@ def decode(path: str | Path, *, sample_rate: int | None = None, mono: bool = Tru
         raise InvalidInput(f"no such audio file: {path}")
     if path.stat().st_size == 0:
         raise UnsupportedFormat(f"empty file: {path}")
-    if path.suffix.lower() in _SOUNDFILE_SUFFIXES:
+    if path.suffix.lower() in _SOUNDFILE_SUFFIXES and _soundfile_rate_fits(path, sample_rate):
         try:
             data, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
         except (soundfile.LibsndfileError, RuntimeError, TypeError):
             pass  # not readable by libsndfile; ffmpeg may still manage
         else:
-            if sample_rate is None or sample_rate == rate:
-                samples = _to_mono(data) if mono else data
-                return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
+            samples = _to_mono(data) if mono else data
+            return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
     return _ffmpeg_decode(str(path), None, sample_rate, mono)
 
 

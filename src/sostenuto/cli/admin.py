@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,10 +40,25 @@ def serve(
 
         with database.transaction() as session:
             tokens = load_demo(session)
-        console.print("[bold]Demo data loaded.[/bold] Tokens:")
+        env_file = write_token_env(settings.data_dir / "demo-tokens.env", tokens)
+        console.print(f"[bold]Demo data loaded.[/bold] Tokens (also in {env_file}):")
         print_json(tokens)
     app = create_app(settings, database)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _variable(key: str) -> str:
+    """``licensee:Aurora Audio Labs`` -> ``LICENSEE_AURORA_AUDIO_LABS``."""
+    return re.sub(r"[^A-Z0-9]+", "_", key.upper().replace("CMO-ADMIN", "CMO")).strip("_")
+
+
+def write_token_env(path: Path, tokens: dict[str, str]) -> Path:
+    """Write the demo tokens as shell assignments (readable by the owner only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"export {_variable(key)}={token}" for key, token in tokens.items()]
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 @db_app.command("migrate")

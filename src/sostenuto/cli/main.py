@@ -7,7 +7,7 @@ import sys
 import typer
 
 from sostenuto import __version__
-from sostenuto.cli import admin
+from sostenuto.cli import admin, consent, identify, label, log, registry, remuneration, voice
 from sostenuto.cli.output import err_console
 from sostenuto.errors import SostenutoError
 
@@ -18,7 +18,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (admin,):
+for module in (admin, registry, consent, log, label, remuneration, voice, identify):
     module.register(app)
 
 

@@ -8,13 +8,20 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from sostenuto.web import home
+from sostenuto.web import home, identify, label, remuneration, transparency, voice
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
-PAGE_ROUTERS: list[APIRouter] = [home.router]
+PAGE_ROUTERS: list[APIRouter] = [
+    home.router,
+    transparency.router,
+    label.router,
+    remuneration.router,
+    voice.router,
+    identify.router,
+]
 
 
 def mount_static(app: FastAPI) -> None:

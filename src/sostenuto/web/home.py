@@ -8,7 +8,10 @@ from fastapi.responses import HTMLResponse
 router = APIRouter(include_in_schema=False)
 
 # Pages that capabilities add appear here as (href, text).
-LINKS: list[dict[str, str]] = []
+LINKS: list[dict[str, str]] = [
+    {"href": "/label/inspect", "text": "Inspect a file: is it labelled as AI-generated?"},
+    {"href": "/transparency", "text": "Training-content summaries"},
+]
 
 
 @router.get("/", response_class=HTMLResponse)

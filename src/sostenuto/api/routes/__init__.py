@@ -2,6 +2,25 @@
 
 from fastapi import APIRouter
 
-from sostenuto.api.routes import meta
+from sostenuto.api.routes import (
+    consent,
+    identify,
+    label,
+    meta,
+    registry,
+    remuneration,
+    transparency,
+    voice,
+)
 
-ROUTERS: list[APIRouter] = [meta.router]
+ROUTERS: list[APIRouter] = [
+    meta.router,
+    registry.router,
+    consent.router,
+    transparency.router,
+    transparency.tiles_router,
+    label.router,
+    remuneration.router,
+    voice.router,
+    identify.router,
+]

@@ -3,6 +3,26 @@
 Each capability adds one import line for its own module here.
 """
 
-from sostenuto.storage.models import audit, auth, consent, registry
+from sostenuto.storage.models import (
+    audit,
+    auth,
+    consent,
+    identify,
+    label,
+    registry,
+    remuneration,
+    transparency,
+    voice,
+)
 
-__all__ = ["audit", "auth", "consent", "registry"]
+__all__ = [
+    "audit",
+    "auth",
+    "consent",
+    "identify",
+    "label",
+    "registry",
+    "remuneration",
+    "transparency",
+    "voice",
+]

@@ -65,6 +65,12 @@ class Performer(Base):
     ipn: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
     nationality: Mapped[str | None] = mapped_column(String(2), nullable=True)
     residence: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # The CMO that registered the performer (null when the operator did): it may see and
+    # manage the performer before any mandate exists, and bulk imports match performers
+    # without ISNI or IPN by name within it.
+    registered_by_cmo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cmo.id"), nullable=True, index=True
+    )
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )

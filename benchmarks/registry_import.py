@@ -1,0 +1,154 @@
+"""Bulk catalogue import into SQLite, side by side with the sqlite3 shell's raw ``.import``.
+
+    python benchmarks/registry_import.py           # 10^6 recordings (2 * 10^6 CSV rows)
+    python benchmarks/registry_import.py --quick   # 10^5 recordings
+
+Sostenuto validates every field (ISRC, ISNI, weights, years, hashes), resolves performers,
+groups rows into recordings and contributions and writes them with their indexes, foreign
+keys and audit events (SQLite, WAL, synchronous=FULL). The peer, the ``sqlite3`` shell's
+``.import --csv``, copies the same file into one unindexed table without checking anything: the
+floor a loader cannot beat. Both are timed on the same file, in the same run. A re-run of the
+import (everything unchanged) and the DDEX-style JSON Lines form of the catalogue are timed too.
+Target: >= 20 000 recordings/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from sostenuto.auth import OPERATOR
+from sostenuto.registry import add_cmo, import_catalogue
+from sostenuto.registry.synthetic import (
+    synthetic_recordings,
+    write_csv_catalogue,
+    write_ddex_catalogue,
+)
+from sostenuto.storage import Database
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TARGET = 20_000
+console = Console()
+
+
+def _database(path: Path) -> tuple[Database, int]:
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    with database.transaction() as session:
+        cmo = add_cmo(session, OPERATOR, code="BENCH", name="Bench CMO", country="ES")
+    return database, cmo.id
+
+
+def _timed_import(database: Database, cmo_id: int, path: Path) -> dict[str, float]:
+    cpu = time.process_time()
+    report = import_catalogue(database, OPERATOR, path, cmo_id=cmo_id, progress=True)
+    if report.errors:
+        raise SystemExit(f"{path.name}: {len(report.errors)} rows refused: {report.errors[:3]}")
+    return {
+        "recordings": report.recordings,
+        "imported": report.imported,
+        "unchanged": report.unchanged,
+        "seconds": report.seconds,
+        "cpu_seconds": time.process_time() - cpu,
+        "recordings_per_second": report.rate,
+    }
+
+
+def _sqlite_shell(csv_path: Path, work: Path, recordings: int) -> dict[str, float] | None:
+    shell = shutil.which("sqlite3")
+    if shell is None:
+        return None
+    target = work / "raw.sqlite3"
+    started = time.perf_counter()
+    subprocess.run(
+        [shell, str(target)],
+        input=f"PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n.import --csv {csv_path} raw\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "recordings_per_second": recordings / seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10^5 recordings")
+    parser.add_argument("--recordings", type=int, default=None)
+    args = parser.parse_args()
+    count = args.recordings or (100_000 if args.quick else 1_000_000)
+    performers = max(10, count // 10)
+    with tempfile.TemporaryDirectory(prefix="sostenuto-import-bench-") as folder:
+        work = Path(folder)
+        csv_path, jsonl_path = work / "catalogue.csv", work / "catalogue.jsonl"
+        console.print(f"writing {count:,} recordings ({performers:,} performers) as CSV and JSONL")
+        write_csv_catalogue(csv_path, synthetic_recordings(count, performers=performers))
+        write_ddex_catalogue(jsonl_path, synthetic_recordings(count, performers=performers))
+
+        database, cmo_id = _database(work / "csv.sqlite3")
+        csv_first = _timed_import(database, cmo_id, csv_path)
+        csv_again = _timed_import(database, cmo_id, csv_path)
+        database.dispose()
+        database, cmo_id = _database(work / "jsonl.sqlite3")
+        jsonl_first = _timed_import(database, cmo_id, jsonl_path)
+        database.dispose()
+        peer = _sqlite_shell(csv_path, work, count)
+
+    table = Table(title=f"Catalogue import, {count:,} recordings, SQLite")
+    for column in ("run", "seconds", "CPU s", "recordings/s", "target"):
+        table.add_column(column, justify="right" if column != "run" else "left")
+    rows = [
+        ("Sostenuto CSV, first import", csv_first),
+        ("Sostenuto CSV, re-run (unchanged)", csv_again),
+        ("Sostenuto DDEX JSON Lines", jsonl_first),
+    ]
+    for label, figures in rows:
+        table.add_row(
+            label,
+            f"{figures['seconds']:.1f}",
+            f"{figures['cpu_seconds']:.1f}",
+            f"{figures['recordings_per_second']:,.0f}",
+            f"≥ {TARGET:,}",
+        )
+    if peer:
+        table.add_row(
+            "peer: sqlite3 .import (no checks)",
+            f"{peer['seconds']:.1f}",
+            "",
+            f"{peer['recordings_per_second']:,.0f}",
+            "",
+        )
+    console.print(table)
+    RESULTS.mkdir(exist_ok=True)
+    name = "registry_import-quick.json" if args.quick else "registry_import.json"
+    (RESULTS / name).write_text(
+        json.dumps(
+            {
+                "recordings": count,
+                "performers": performers,
+                "csv_first": csv_first,
+                "csv_rerun": csv_again,
+                "jsonl_first": jsonl_first,
+                "peer_sqlite3_import": peer,
+                "target_recordings_per_second": TARGET,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "load_average": os.getloadavg(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

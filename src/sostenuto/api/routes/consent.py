@@ -1,0 +1,195 @@
+"""Consent over HTTP: decisions (single, batch, performer), rules, exports, jurisdictions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from sostenuto import consent
+from sostenuto.api.deps import Caller, Db, SignedIn
+from sostenuto.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
+
+
+class DecisionRequest(BaseModel):
+    licensee_id: int
+    recording_id: int
+    use: str = Field(examples=["train-genai"])
+    territory: str = Field(examples=["ES"])
+    on_date: dt.date | None = None
+
+
+class BatchRequest(BaseModel):
+    licensee_id: int
+    recording_ids: list[int] = Field(min_length=1, max_length=1_000_000)
+    use: str
+    territory: str
+    on_date: dt.date | None = None
+
+
+class PerformerDecisionRequest(BaseModel):
+    licensee_id: int
+    performer_id: int
+    use: str
+    territory: str
+    on_date: dt.date | None = None
+
+
+class RuleRequest(BaseModel):
+    scope: Literal["recording", "performer", "cmo"]
+    scope_id: int
+    uses: list[str] = Field(min_length=1)
+    territories: list[str] = Field(default_factory=lambda: ["WW"])
+    licensee_id: int | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    conditions: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class OptOutRequest(BaseModel):
+    performer_id: int
+    uses: list[str] = Field(default_factory=lambda: ["train-ai"])
+    territories: list[str] = Field(default_factory=lambda: ["WW"])
+    valid_from: dt.date | None = None
+    note: str | None = None
+
+
+class RevokeRequest(BaseModel):
+    effective_from: dt.date | None = None
+
+
+@router.post("/decisions")
+def post_decision(body: DecisionRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+    """Decide one recording for one licensee, use, territory and day; the answer is stored."""
+    with database.transaction() as session:
+        result = consent.decide(
+            session,
+            caller,
+            licensee_id=body.licensee_id,
+            recording_id=body.recording_id,
+            use=body.use,
+            territory=body.territory,
+            on_date=body.on_date,
+        )
+    return result.as_json()
+
+
+@router.post("/decisions/batch")
+def post_batch(body: BatchRequest, caller: SignedIn, database: Db) -> Response:
+    """Decide up to 10^6 recordings at once. The answer lists each distinct basis once and,
+    per recording, the index of its basis; decision ids are ``<batch_id>.<index>``."""
+    with database.transaction() as session:
+        batch = consent.decide_batch(
+            session,
+            caller,
+            licensee_id=body.licensee_id,
+            recording_ids=body.recording_ids,
+            use=body.use,
+            territory=body.territory,
+            on_date=body.on_date,
+        )
+    # orjson straight to bytes: a 10^5-entry answer is serialised in milliseconds.
+    return Response(orjson.dumps(batch.compact()), media_type="application/json")
+
+
+@router.post("/performer-decisions")
+def post_performer_decision(
+    body: PerformerDecisionRequest, caller: SignedIn, database: Db
+) -> dict[str, Any]:
+    """Decide a use of a performer as a person (a voice model), whatever the recording."""
+    with database.transaction() as session:
+        result = consent.decide_performer(
+            session,
+            caller,
+            licensee_id=body.licensee_id,
+            performer_id=body.performer_id,
+            use=body.use,
+            territory=body.territory,
+            on_date=body.on_date,
+        )
+    return result.as_json()
+
+
+@router.get("/decisions/{decision_id}")
+def get_decision(decision_id: str, caller: SignedIn, database: Db) -> dict[str, Any]:
+    """A stored decision, as it was taken; a licensee sees only its own."""
+    with database.reader() as session:
+        return consent.get_decision(session, caller, decision_id).as_json()
+
+
+@router.get("/rules")
+def get_rules(
+    caller: Caller,
+    database: Db,
+    scope: str | None = None,
+    scope_id: int | None = None,
+    licensee_id: int | None = None,
+) -> list[dict[str, Any]]:
+    with database.reader() as session:
+        found = consent.list_rules(
+            session, caller, scope=scope, scope_id=scope_id, licensee_id=licensee_id
+        )
+    return [rule.as_json() for rule in found]
+
+
+@router.post("/rules/permit", status_code=201)
+def post_permit(body: RuleRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+    with database.transaction() as session:
+        rule = consent.permit(session, caller, **body.model_dump())
+    return rule.as_json()
+
+
+@router.post("/rules/prohibit", status_code=201)
+def post_prohibit(body: RuleRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+    fields = body.model_dump()
+    if fields.pop("conditions"):
+        raise InvalidInput("a prohibition carries no conditions")
+    with database.transaction() as session:
+        rule = consent.prohibit(session, caller, **fields)
+    return rule.as_json()
+
+
+@router.post("/rules/opt-out", status_code=201)
+def post_opt_out(body: OptOutRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+    with database.transaction() as session:
+        rule = consent.opt_out(session, caller, **body.model_dump())
+    return rule.as_json()
+
+
+@router.post("/rules/{rule_id}/revoke")
+def post_revoke(
+    rule_id: int, body: RevokeRequest, caller: SignedIn, database: Db
+) -> dict[str, Any]:
+    with database.transaction() as session:
+        rule = consent.revoke_rule(session, caller, rule_id, effective_from=body.effective_from)
+    return rule.as_json()
+
+
+@router.get("/exports/{party}/{party_id}")
+def get_export(
+    party: Literal["cmo", "performer"],
+    party_id: int,
+    database: Db,
+    export_format: str = Query("odrl", alias="format", description="odrl, tdmrep or aipref"),
+) -> dict[str, Any]:
+    """A CMO's or a performer's reservations (public)."""
+    with database.reader() as session:
+        return consent.export_reservations(
+            session,
+            format=export_format,
+            cmo_id=party_id if party == "cmo" else None,
+            performer_id=party_id if party == "performer" else None,
+        )
+
+
+@router.get("/jurisdictions")
+def get_jurisdictions(database: Db) -> list[dict[str, Any]]:
+    """The jurisdiction rules in force (public)."""
+    with database.reader() as session:
+        return [found.as_json() for found in consent.list_jurisdictions(session)]

@@ -1,0 +1,188 @@
+"""Remuneration over HTTP: tariffs, rules, revenue reports, runs, statements, held claims.
+
+Running a period is the operator's job (``sostenuto remuneration run``), not an HTTP call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from sostenuto import remuneration
+from sostenuto.api.deps import Caller, Db, SignedIn
+from sostenuto.storage.models.remuneration import Statement, Tariff
+
+router = APIRouter(prefix="/api/v1/remuneration", tags=["remuneration"])
+
+
+class BandModel(BaseModel):
+    fee_minor: int = Field(ge=0)
+    max_recordings: int | None = Field(default=None, ge=0)
+    max_revenue_minor: int | None = Field(default=None, ge=0)
+
+
+class TariffRequest(BaseModel):
+    licence_id: int
+    currency: str = Field(examples=["SEK"])
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+    training_fee_minor: int = 0
+    training_bands: list[BandModel] = []
+    revenue_share_bp: int = Field(default=0, description="1/10 000ths of revenue: 500 = 5 %")
+    revenue_minimum_minor: int = 0
+    per_output_minor: int = 0
+
+
+class RuleRequest(BaseModel):
+    featured_weight: int
+    non_featured_weight: int
+
+
+class RevenueReportRequest(BaseModel):
+    licence_id: int
+    period: str = Field(examples=["2026-Q3"])
+    currency: str
+    revenue_minor: int
+
+
+class ClaimRequest(BaseModel):
+    performer_id: int
+    cmo_id: int
+
+
+def _tariff(t: Tariff) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "licence_id": t.licence_id,
+        "currency": t.currency,
+        "training_fee_minor": t.training_fee_minor,
+        "training_bands": t.training_bands,
+        "revenue_share_bp": t.revenue_share_bp,
+        "revenue_minimum_minor": t.revenue_minimum_minor,
+        "per_output_minor": t.per_output_minor,
+        "valid_from": t.valid_from.isoformat(),
+        "valid_to": t.valid_to.isoformat() if t.valid_to else None,
+    }
+
+
+def _statement(s: Statement, *, full: bool) -> dict[str, Any]:
+    head: dict[str, Any] = {
+        "period": s.period,
+        "party_kind": s.party_kind,
+        "party_id": s.party_id,
+        "totals_minor": s.totals,
+        "sha256": s.sha256,
+        "log_entries": s.log_entries or [],
+    }
+    if full:
+        head["document"] = s.document
+    return head
+
+
+@router.get("/tariffs")
+def list_tariffs(
+    database: Db, caller: Caller, licence_id: int | None = None
+) -> list[dict[str, Any]]:
+    with database.reader() as session:
+        return [
+            _tariff(t) for t in remuneration.list_tariffs(session, caller, licence_id=licence_id)
+        ]
+
+
+@router.post("/tariffs", status_code=201)
+def add_tariff(body: TariffRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+    spec = remuneration.TariffSpec(
+        **body.model_dump(exclude={"training_bands"}),
+        training_bands=tuple(remuneration.Band(**b.model_dump()) for b in body.training_bands),
+    )
+    with database.transaction() as session:
+        return _tariff(remuneration.add_tariff(session, caller, spec))
+
+
+@router.put("/rules/{cmo_id}")
+def set_rule(cmo_id: int, body: RuleRequest, database: Db, caller: SignedIn) -> dict[str, int]:
+    with database.transaction() as session:
+        rule = remuneration.set_distribution_rule(
+            session,
+            caller,
+            cmo_id=cmo_id,
+            featured=body.featured_weight,
+            non_featured=body.non_featured_weight,
+        )
+        return {
+            "cmo_id": rule.cmo_id,
+            "featured_weight": rule.featured_weight,
+            "non_featured_weight": rule.non_featured_weight,
+        }
+
+
+@router.post("/revenue-reports", status_code=201)
+def report_revenue(body: RevenueReportRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+    with database.transaction() as session:
+        report = remuneration.report_revenue(session, caller, **body.model_dump())
+        return {
+            "id": report.id,
+            "licence_id": report.licence_id,
+            "period": report.period,
+            "currency": report.currency,
+            "revenue_minor": report.revenue_minor,
+        }
+
+
+@router.get("/runs/{period}")
+def get_run(period: str, database: Db, caller: SignedIn) -> dict[str, Any]:
+    with database.reader() as session:
+        run = remuneration.get_run(session, caller, period)
+        return {
+            "id": run.id,
+            "period": run.period,
+            "attribution": run.attribution,
+            "result_sha256": run.result_sha256,
+            "summary": run.summary,
+            "created_at": run.created_at.isoformat(),
+        }
+
+
+@router.get("/statements/{period}")
+def list_statements(
+    period: str,
+    database: Db,
+    caller: SignedIn,
+    kind: Literal["performer", "cmo", "licensee"] | None = None,
+) -> list[dict[str, Any]]:
+    with database.reader() as session:
+        rows = remuneration.list_statements(session, caller, period=period, party_kind=kind)
+        return [_statement(s, full=False) for s in rows]
+
+
+@router.get("/statements/{period}/{kind}/{party_id}", response_model=None)
+def get_statement(
+    period: str,
+    kind: str,
+    party_id: int,
+    database: Db,
+    caller: SignedIn,
+    format: Literal["json", "csv"] = "json",
+) -> dict[str, Any] | PlainTextResponse:
+    with database.reader() as session:
+        statement = remuneration.get_statement(
+            session, caller, period=period, party_kind=kind, party_id=party_id
+        )
+        if format == "csv":
+            return PlainTextResponse(
+                remuneration.statement_csv(statement.document), media_type="text/csv"
+            )
+        return _statement(statement, full=True)
+
+
+@router.post("/claims/{period}/settle")
+def settle_claim(period: str, body: ClaimRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+    with database.transaction() as session:
+        paid = remuneration.settle_claim(
+            session, caller, period=period, performer_id=body.performer_id, cmo_id=body.cmo_id
+        )
+    return {"period": period, "performer_id": body.performer_id, "settled_minor": paid}

@@ -1,0 +1,177 @@
+"""``sostenuto log``: declare entries, checkpoints, proofs, offline verification, witness."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sostenuto.cli import _context
+from sostenuto.cli.output import console, print_json
+from sostenuto.errors import InvalidInput
+from sostenuto.settings import get_settings
+
+log_app = typer.Typer(
+    help="The transparency log: declare, prove, verify, witness.", no_args_is_help=True
+)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(log_app, name="log")
+
+
+def _read_json(path: str) -> Any:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"{path} is not JSON: {error}") from None
+
+
+def _key(value: str) -> str:
+    """A verifier key given inline or as a file holding it."""
+    path = Path(value)
+    return path.read_text().strip() if "+" not in value and path.is_file() else value
+
+
+@log_app.command("key")
+def key() -> None:
+    """Print the log's verifier key (created on first use)."""
+    from sostenuto.transparency import verifier_key
+
+    print(verifier_key(get_settings()))
+
+
+@log_app.command("declare")
+def declare_command(
+    entry_type: Annotated[str, typer.Argument(help="dataset-manifest, training-run, ...")],
+    payload: Annotated[str, typer.Argument(help="JSON file with the payload, or - for stdin.")],
+) -> None:
+    """Declare one entry; prints its receipt."""
+    from sostenuto.transparency import declare
+
+    receipt = declare(
+        _context.database(), get_settings(), _context.principal(), entry_type, _read_json(payload)
+    )
+    print_json(receipt.__dict__)
+
+
+@log_app.command("append")
+def append_command(
+    entries: Annotated[
+        str, typer.Argument(help='JSON list of {"type": ..., "payload": ...}, or - for stdin.')
+    ],
+) -> None:
+    """Declare a batch: all entries under one signed checkpoint, or none of them."""
+    from sostenuto.transparency import declare_batch
+
+    items = _read_json(entries)
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and {"type", "payload"} <= i.keys() for i in items
+    ):
+        raise InvalidInput('a batch is a JSON list of {"type": ..., "payload": ...} objects')
+    receipts = declare_batch(
+        _context.database(),
+        get_settings(),
+        _context.principal(),
+        [(i["type"], i["payload"]) for i in items],
+    )
+    print_json([r.__dict__ for r in receipts])
+
+
+@log_app.command("checkpoint")
+def checkpoint_command() -> None:
+    """Print the latest signed checkpoint (C2SP signed note)."""
+    from sostenuto.transparency import checkpoint
+
+    sys.stdout.write(checkpoint(_context.database(), get_settings()).note)
+
+
+@log_app.command("prove")
+def prove(
+    index: Annotated[int | None, typer.Argument(help="Leaf index for an inclusion proof.")] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Checkpointed tree size (default latest).")
+    ] = None,
+    first: Annotated[
+        int | None, typer.Option("--from", help="Consistency proof from this checkpointed size.")
+    ] = None,
+) -> None:
+    """Print a proof bundle: inclusion of INDEX, or consistency --from a size to --size."""
+    from sostenuto.transparency import consistency_bundle, inclusion_bundle
+
+    if (index is None) == (first is None):
+        raise InvalidInput("give a leaf INDEX (inclusion) or --from SIZE (consistency)")
+    database = _context.database()
+    if index is not None:
+        print_json(inclusion_bundle(database, index, size))
+    else:
+        assert first is not None
+        print_json(consistency_bundle(database, first, size))
+
+
+@log_app.command("verify")
+def verify(
+    bundle: Annotated[str, typer.Argument(help="A receipt or consistency bundle (JSON), or -.")],
+    key: Annotated[str, typer.Option("--key", help="The log's verifier key, or a file with it.")],
+) -> None:
+    """Verify a bundle offline, from nothing but the log's verifier key."""
+    from sostenuto.transparency import verify_consistency_bundle, verify_receipt
+
+    data = _read_json(bundle)
+    if not isinstance(data, dict):
+        raise InvalidInput("a bundle is a JSON object")
+    if data.get("format") == "sostenuto-consistency/1":
+        old, new = verify_consistency_bundle(data, _key(key))
+        console.print(
+            f"[green]consistent[/green]: {new.origin} at size {new.size} extends size {old.size}"
+        )
+    else:
+        verified = verify_receipt(data, _key(key))
+        console.print(
+            f"[green]verified[/green]: entry {verified.index} is in {verified.checkpoint.origin} "
+            f"at size {verified.checkpoint.size}"
+        )
+
+
+@log_app.command("witness")
+def witness_command(
+    source: Annotated[str, typer.Argument(help="Tile base URL (…/log) or a mirror directory.")],
+    key: Annotated[str, typer.Option("--key", help="The log's verifier key, or a file with it.")],
+    state: Annotated[Path, typer.Option(help="Where this witness keeps its last checkpoint.")],
+) -> None:
+    """Check the log's newest checkpoint against the last verified one; alarm on a split view."""
+    from sostenuto.transparency import witness
+
+    report = witness(source, _key(key), state)
+    print_json(report.__dict__)
+
+
+@log_app.command("mirror")
+def mirror_command(
+    directory: Annotated[Path, typer.Argument(help="Where to write checkpoint and tiles.")],
+) -> None:
+    """Write a static C2SP tile mirror of the log (serve it with any web server)."""
+    from sostenuto.transparency import mirror
+
+    size = mirror(_context.database(), directory)
+    console.print(f"mirrored {size} entries to {directory}")
+
+
+@log_app.command("summary")
+def summary_command(
+    model_id: Annotated[int, typer.Argument(help="The model's id.")],
+    pdf: Annotated[Path | None, typer.Option(help="Write a PDF here instead of JSON.")] = None,
+) -> None:
+    """The public summary of training content of a model (EU AI Office template)."""
+    from sostenuto.transparency import summary_pdf, training_summary
+
+    summary = training_summary(_context.database(), _context.principal(), model_id)
+    if pdf is None:
+        print_json(summary)
+        return
+    pdf.write_bytes(summary_pdf(summary))
+    console.print(f"wrote {pdf}")

@@ -1,0 +1,89 @@
+"""Audio identification: fingerprints, a persistent index, matching, corpus and output screening.
+
+Fingerprints are triplets of spectral peaks on a log-frequency axis, hashed so that they
+survive a change of speed or pitch (:func:`fingerprint_file`); the :class:`Index` keeps them
+on disk in memory-mapped segments, and :class:`ShardedIndex` spreads a catalogue over
+shards by track. :func:`search` reports every indexed recording inside a query with its
+offsets in both files; :func:`screen_corpus` screens a training corpus against the registry
+and the consent engine; :func:`check_output` screens a generated track;
+:func:`register_recording_audio` fingerprints a registered recording. See docs/identify.md.
+"""
+
+from sostenuto.identify._catalogue import (
+    RegisteredAudio,
+    catalogue_path,
+    catalogue_stats,
+    compact_catalogue,
+    fingerprinted_recordings,
+    index_files,
+    open_catalogue,
+    recording_key,
+    recording_of,
+    register_recording_audio,
+    remove_from_catalogue,
+    unregister_recording_audio,
+)
+from sostenuto.identify._corpus import FileResult, identify_file, list_corpus
+from sostenuto.identify._fingerprint import (
+    Fingerprint,
+    fingerprint_file,
+    fingerprint_samples,
+    load_audio,
+)
+from sostenuto.identify._index import Index, IndexStats, TrackInfo
+from sostenuto.identify._match import DEFAULT_THRESHOLD, Match, search
+from sostenuto.identify._output import OutputReport, check_output
+from sostenuto.identify._params import SAMPLE_RATE
+from sostenuto.identify._report import load_report, report_body_html
+from sostenuto.identify._screen import (
+    ScreenReport,
+    ScreenRequest,
+    get_screen_report,
+    list_screen_reports,
+    screen_corpus,
+    screen_id_of,
+    screens_dir,
+)
+from sostenuto.identify._shards import ShardedIndex, shard_of
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "SAMPLE_RATE",
+    "FileResult",
+    "Fingerprint",
+    "Index",
+    "IndexStats",
+    "Match",
+    "OutputReport",
+    "RegisteredAudio",
+    "ScreenReport",
+    "ScreenRequest",
+    "ShardedIndex",
+    "TrackInfo",
+    "catalogue_path",
+    "catalogue_stats",
+    "check_output",
+    "compact_catalogue",
+    "fingerprint_file",
+    "fingerprint_samples",
+    "fingerprinted_recordings",
+    "get_screen_report",
+    "identify_file",
+    "index_files",
+    "list_corpus",
+    "list_screen_reports",
+    "load_audio",
+    "load_report",
+    "open_catalogue",
+    "recording_key",
+    "recording_of",
+    "register_recording_audio",
+    "remove_from_catalogue",
+    "report_body_html",
+    "screen_corpus",
+    "screen_id_of",
+    "screens_dir",
+    "search",
+    "shard_of",
+    "unregister_recording_audio",
+]

@@ -1,0 +1,305 @@
+"""Matching: candidate tracks by hash hits, verified by a consistent alignment.
+
+A true match lines up: reference frame ``≈ scale × query frame + offset`` for one
+``(scale, offset)`` and one pitch shift. Candidates are the tracks with most raw hits; for
+each, a Hough vote over a grid of scales (±8 %) and offset bins finds the alignment, a least-
+squares fit refines it, and the score is the number of hits within a few frames of it that
+also agree on the pitch shift. Random hits almost never line up, so the score separates
+registered from unregistered audio. Hash votes only propose alignments; the score comes from
+the reference peaks (other than the voting anchors) that reappear in the query, against the
+chance of that in each frequency row (the threshold is calibrated in docs/identify.md).
+A long query can hold several registered recordings, or one recording twice: each track is
+searched for up to three separate alignments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import binom
+
+from sostenuto.identify._fingerprint import Fingerprint
+from sostenuto.identify._index import Index
+from sostenuto.identify._params import BINS_PER_OCTAVE, FRAME_SECONDS, QUERY
+
+# Least evidence (-log10 chance probability) reported as a match. Calibrated on unregistered
+# queries against the benchmark index for a false-positive rate of at most 0.1 %; the
+# binomial model alone is optimistic because music shares keys and rhythms
+# (docs/identify.md).
+DEFAULT_THRESHOLD = 10.0
+_MIN_VOTES = 5  # raw hash hits a track needs to be looked at
+_SCALES = np.linspace(0.92, 1.08, 33)
+_OFFSET_BIN = 6  # frames
+_TOLERANCE = 3.0  # frames
+_PITCH_TOLERANCE = 2  # log-frequency bins (one semitone)
+_MAX_SHIFT = 3  # log-frequency bins
+_ROUNDS = 3
+_MIN_HIT_RATE = 0.15  # share of reference peaks found again that a matching stretch keeps up
+_MARGIN = 20.0 / FRAME_SECONDS  # frames of query checked beyond the voting hashes' span
+
+
+@dataclass(frozen=True)
+class Match:
+    """A registered track found in a query, with where it sits in both."""
+
+    key: str
+    track_id: int
+    score: float  # evidence: -log10 of the chance of this many peaks lining up at random
+    hits: int  # reference peaks found again in the query
+    peaks: int  # reference peaks in the aligned window
+    query_start: float
+    query_end: float
+    reference_start: float
+    reference_end: float
+    time_scale: float  # reference seconds per query second
+    pitch_shift: float  # semitones from the reference to the query
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "track_id": self.track_id,
+            "score": round(self.score, 2),
+            "hits": self.hits,
+            "peaks": self.peaks,
+            "query_start": round(self.query_start, 2),
+            "query_end": round(self.query_end, 2),
+            "reference_start": round(self.reference_start, 2),
+            "reference_end": round(self.reference_end, 2),
+            "time_scale": round(self.time_scale, 4),
+            "pitch_shift": round(self.pitch_shift, 2),
+        }
+
+
+def _hough(q_t: npt.NDArray[np.float64], r_t: npt.NDArray[np.float64]) -> tuple[float, float, int]:
+    """The (scale, offset) cell pair with most votes and its vote count.
+
+    Votes of neighbouring offset bins are added, so a true alignment that straddles a bin
+    edge is not split in two.
+    """
+    offsets = r_t[None, :] - _SCALES[:, None] * q_t[None, :]
+    bins = np.floor(offsets / _OFFSET_BIN).astype(np.int64)
+    low = int(bins.min())
+    width = int(bins.max()) - low + 2
+    keys = np.arange(_SCALES.size)[:, None] * width + (bins - low)
+    votes = np.bincount(keys.ravel(), minlength=_SCALES.size * width)
+    paired = votes.copy()
+    paired[:-1] += votes[1:]  # the last bin of a row is empty padding, so rows never mix
+    best = int(paired.argmax())
+    scale_index, offset_bin = divmod(best, width)
+    offset = (offset_bin + low + 1.0) * _OFFSET_BIN
+    return float(_SCALES[scale_index]), offset, int(paired[best])
+
+
+def _align(
+    q_t: npt.NDArray[np.float64],
+    r_t: npt.NDArray[np.float64],
+    q_f: npt.NDArray[np.int32],
+    r_f: npt.NDArray[np.int32],
+) -> tuple[npt.NDArray[np.bool_], float, float, float]:
+    """Inliers of the best alignment, with its scale, offset and pitch shift (bins)."""
+    scale, offset, _ = _hough(q_t, r_t)
+    inliers = np.abs(r_t - scale * q_t - offset) <= _OFFSET_BIN
+    # Least squares on the votes near the cell, twice: the second fit, on the votes within
+    # tolerance of the first, is not pulled by chance votes at the edge of the cell.
+    for _ in range(2):
+        if np.count_nonzero(inliers) < 3 or np.ptp(q_t[inliers]) <= 20:
+            break
+        fitted_scale, fitted_offset = np.polyfit(q_t[inliers], r_t[inliers], 1)
+        scale = float(np.clip(fitted_scale, _SCALES[0], _SCALES[-1]))
+        offset = float(fitted_offset)
+        inliers = np.abs(r_t - scale * q_t - offset) <= _TOLERANCE
+    shift = r_f - q_f
+    # Speed changes of ±8 % move pitch by under 3 bins; a wider shift is a chance alignment.
+    inliers = (np.abs(r_t - scale * q_t - offset) <= _TOLERANCE) & (np.abs(shift) <= _MAX_SHIFT)
+    pitch = float(np.median(shift[inliers])) if inliers.any() else 0.0
+    inliers &= np.abs(shift - pitch) <= _PITCH_TOLERANCE
+    return inliers, scale, offset, pitch
+
+
+class _Occupancy:
+    """Where the query has peaks, widened by one frame and one bin to absorb jitter."""
+
+    def __init__(self, fingerprint: Fingerprint) -> None:
+        frames = int(fingerprint.peak_times.max()) + 3 if fingerprint.peak_times.size else 3
+        grid = np.zeros((frames, 256), dtype=bool)
+        grid[fingerprint.peak_times + 1, fingerprint.peak_bins + 1] = True
+        wide = grid.copy()
+        wide[1:] |= grid[:-1]
+        wide[:-1] |= grid[1:]
+        widest = wide.copy()
+        widest[:, 1:] |= wide[:, :-1]
+        widest[:, :-1] |= wide[:, 1:]
+        self.grid = widest
+        # Peaks crowd into some bands (bass lines, common keys) and some frames (drum hits,
+        # onsets): the chance that an unrelated peak lands on a query peak is modelled from
+        # the occupancy of its frequency row and of its frame (independence of the two).
+        self.row_density = widest.mean(axis=0)
+        self.frame_density = widest.mean(axis=1)
+        self.density = max(float(widest.mean()), 1e-9)
+
+    def lookup(
+        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Per point: whether it hits a query peak, its chance of doing so, whether inside."""
+        inside = (times >= -1) & (times < self.grid.shape[0] - 1) & (bins >= -1) & (bins < 255)
+        t, f = times[inside] + 1, bins[inside] + 1
+        chance = np.minimum(self.row_density[f] * self.frame_density[t] / self.density, 1.0)
+        return self.grid[t, f], chance.astype(np.float64), inside
+
+
+@dataclass(frozen=True)
+class _Verified:
+    hits: int
+    total: int
+    expected: float
+    query_span: tuple[float, float]  # frames
+    reference_span: tuple[float, float]  # frames
+
+
+def _verify(
+    index: Index,
+    track_id: int,
+    occupancy: _Occupancy,
+    q_lo: float,
+    q_hi: float,
+    scale: float,
+    offset: float,
+    pitch: float,
+    anchors: npt.NDArray[np.int64],
+) -> _Verified | None:
+    """Reference peaks of the aligned stretch that reappear in the query, out of how many.
+
+    The anchors of the voting hashes are left out: they agree by construction, and counting
+    them would let a chance alignment of a few hashes vouch for itself. Inside the window,
+    the stretch reported is the one where hits most exceed chance (a maximum-sum run of
+    ``hit - max(2 chance, 0.15)``), which finds where a sampled recording starts and stops
+    in a long query.
+    """
+    r_t, r_f = index.peaks(track_id)
+    lo, hi = np.searchsorted(r_t, [scale * q_lo + offset, scale * q_hi + offset])
+    r_t, r_f = r_t[lo:hi], r_f[lo:hi]
+    fresh = ~np.isin(r_t.astype(np.int64) * 256 + r_f, anchors)
+    r_t, r_f = r_t[fresh], r_f[fresh]
+    q_t = np.rint((r_t - offset) / scale).astype(np.int64)
+    q_f = r_f.astype(np.int64) - round(pitch)
+    hit, chance, inside = occupancy.lookup(q_t, q_f)
+    if hit.size == 0:
+        return None
+    # Outside the true stretch the running sum must fall, not drift: each peak costs twice
+    # its chance, and at least _MIN_HIT_RATE.
+    sums = np.concatenate([[0.0], np.cumsum(hit - np.maximum(2.0 * chance, _MIN_HIT_RATE))])
+    end = int(np.argmax(sums - np.minimum.accumulate(sums)))
+    start = int(np.argmin(sums[: end + 1]))
+    if end <= start:
+        return None
+    ref_times = r_t[inside]
+    query_times = q_t[inside]
+    return _Verified(
+        hits=int(hit[start:end].sum()),
+        total=end - start,
+        expected=float(chance[start:end].sum()),
+        query_span=(float(query_times[start]), float(query_times[end - 1])),
+        reference_span=(float(ref_times[start]), float(ref_times[end - 1])),
+    )
+
+
+def _overlaps(match: Match, track_id: int, query_frames: npt.NDArray[np.float64]) -> bool:
+    """Whether most of these query frames fall inside an earlier match of the same track."""
+    if match.track_id != track_id:
+        return False
+    seconds = query_frames * FRAME_SECONDS
+    inside = (seconds >= match.query_start) & (seconds <= match.query_end)
+    return bool(inside.mean() > 0.5)
+
+
+def _evidence(hits: int, total: int, expected: float) -> float:
+    """``-log10`` of the chance that ``hits`` or more of ``total`` peaks line up at random."""
+    if total == 0 or hits == 0:
+        return 0.0
+    chance = min(max(expected / total, 1e-6), 1 - 1e-6)
+    return float(-binom.logsf(hits - 1, total, chance) / np.log(10.0))
+
+
+def search(
+    index: Index,
+    fingerprint: Fingerprint,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    max_candidates: int = 32,
+    max_results: int = 20,
+) -> list[Match]:
+    """Every indexed track found in ``fingerprint`` (a query fingerprint), best first.
+
+    ``threshold`` is the least evidence reported; see :data:`DEFAULT_THRESHOLD`.
+    """
+    if len(fingerprint) == 0:
+        return []
+    postings = index.lookup(fingerprint.hashes)
+    if postings.rows.size == 0:
+        return []
+    tracks, counts = np.unique(postings.tracks, return_counts=True)
+    enough = counts >= _MIN_VOTES
+    tracks, counts = tracks[enough], counts[enough]
+    candidates = tracks[np.argsort(-counts, kind="stable")[:max_candidates]]
+    order = np.argsort(postings.tracks, kind="stable")
+    sorted_tracks = postings.tracks[order]
+    q_times = fingerprint.times.astype(np.float64)
+    occupancy = _Occupancy(fingerprint)
+    query_frames = fingerprint.duration / FRAME_SECONDS
+    results: list[Match] = []
+    for track in candidates:
+        lo, hi = np.searchsorted(sorted_tracks, [track, track + 1])
+        picked = order[lo:hi]
+        rows = postings.rows[picked]
+        q_t, q_f = q_times[rows], fingerprint.bins[rows]
+        r_t, r_f = postings.times[picked].astype(np.float64), postings.bins[picked]
+        info = index.track(int(track))
+        for _ in range(_ROUNDS):
+            if q_t.size < _MIN_VOTES:
+                break
+            inliers, scale, offset, pitch = _align(q_t, r_t, q_f, r_f)
+            if np.count_nonzero(inliers) < 3:
+                break
+            qi, ri = q_t[inliers], r_t[inliers]
+            # Verify over the votes' span and a margin: short queries are checked whole.
+            verified = _verify(
+                index,
+                info.track_id,
+                occupancy,
+                max(0.0, float(qi.min()) - _MARGIN),
+                min(float(qi.max()) + QUERY.max_dt + _MARGIN, query_frames),
+                scale,
+                offset,
+                pitch,
+                ri.astype(np.int64) * 256 + r_f[inliers],
+            )
+            if verified is None:
+                break
+            score = _evidence(verified.hits, verified.total, verified.expected)
+            if score < threshold:
+                break
+            keep = ~inliers
+            if any(_overlaps(m, info.track_id, qi) for m in results):
+                # The same stretch of query again (a repeat inside the recording): one report.
+                q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
+                continue
+            results.append(
+                Match(
+                    key=info.key,
+                    track_id=info.track_id,
+                    score=score,
+                    hits=verified.hits,
+                    peaks=verified.total,
+                    query_start=verified.query_span[0] * FRAME_SECONDS,
+                    query_end=verified.query_span[1] * FRAME_SECONDS,
+                    reference_start=verified.reference_span[0] * FRAME_SECONDS,
+                    reference_end=verified.reference_span[1] * FRAME_SECONDS,
+                    time_scale=scale,
+                    pitch_shift=0.0 - pitch * 12.0 / BINS_PER_OCTAVE,
+                )
+            )
+            q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
+    results.sort(key=lambda m: -m.score)
+    return results[:max_results]

@@ -1,0 +1,135 @@
+"""Remuneration: tariffs, attribution, distribution and statements, in exact money.
+
+Tariffs are data attached to licences; attribution turns the transparency log's training
+and output declarations into exact shares over registered recordings; distribution carries
+licence fees and revenue shares down to recordings, performers and their CMOs by the
+largest-remainder rule, so every level sums to the minor unit; statements for performers,
+CMOs and licensees are stored with their run and declared to the log.
+"""
+
+from sostenuto.remuneration._access import (
+    get_run,
+    get_statement,
+    list_periods,
+    list_statements,
+    may_read,
+    settle_claim,
+)
+from sostenuto.remuneration._attribution import (
+    UNITS,
+    AttributionMethod,
+    AttributionTable,
+    EvidenceAttribution,
+    FirstOf,
+    Share,
+    TrainingUsageAttribution,
+    default_attribution,
+)
+from sostenuto.remuneration._chart import sources_chart_svg
+from sostenuto.remuneration._engine import (
+    SOURCES,
+    STATUSES,
+    Band,
+    Distribution,
+    LicenceTerms,
+    RegistrySnapshot,
+    Route,
+    distribute,
+)
+from sostenuto.remuneration._loader import LoggedEntry, load_usage, usage_from_entries
+from sostenuto.remuneration._money import (
+    allocate,
+    allocate_segments,
+    check_currency,
+    format_minor,
+    minor_exponent,
+    parse_major,
+    parse_percent_bp,
+    rate_half_up,
+)
+from sostenuto.remuneration._period import Period, parse_period
+from sostenuto.remuneration._run import RunResult, compute, declare_statements, run_period
+from sostenuto.remuneration._statements import (
+    PARTY_KINDS,
+    Names,
+    StatementDoc,
+    build_statements,
+    statement_csv,
+)
+from sostenuto.remuneration._tariffs import (
+    TariffSpec,
+    add_tariff,
+    list_tariffs,
+    report_revenue,
+    set_distribution_rule,
+)
+from sostenuto.remuneration._usage import (
+    OutputUse,
+    Resemblance,
+    TrainingUse,
+    Usage,
+    UsageColumns,
+)
+from sostenuto.remuneration._usage_io import usage_from_document, usage_to_document
+from sostenuto.remuneration._view import statement_view
+
+__all__ = [
+    "PARTY_KINDS",
+    "SOURCES",
+    "STATUSES",
+    "UNITS",
+    "AttributionMethod",
+    "AttributionTable",
+    "Band",
+    "Distribution",
+    "EvidenceAttribution",
+    "FirstOf",
+    "LicenceTerms",
+    "LoggedEntry",
+    "Names",
+    "OutputUse",
+    "Period",
+    "RegistrySnapshot",
+    "Resemblance",
+    "Route",
+    "RunResult",
+    "Share",
+    "StatementDoc",
+    "TariffSpec",
+    "TrainingUsageAttribution",
+    "TrainingUse",
+    "Usage",
+    "UsageColumns",
+    "add_tariff",
+    "allocate",
+    "allocate_segments",
+    "build_statements",
+    "check_currency",
+    "compute",
+    "declare_statements",
+    "default_attribution",
+    "distribute",
+    "format_minor",
+    "get_run",
+    "get_statement",
+    "list_periods",
+    "list_statements",
+    "list_tariffs",
+    "load_usage",
+    "may_read",
+    "minor_exponent",
+    "parse_major",
+    "parse_percent_bp",
+    "parse_period",
+    "rate_half_up",
+    "report_revenue",
+    "run_period",
+    "set_distribution_rule",
+    "settle_claim",
+    "sources_chart_svg",
+    "statement_csv",
+    "statement_view",
+    "usage_from_document",
+    "usage_from_entries",
+    "usage_to_document",
+]

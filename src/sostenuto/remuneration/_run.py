@@ -1,0 +1,406 @@
+"""Run a period: compute the distribution, store it with its statements in one transaction,
+then declare the statements to the transparency log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.orm import Session
+
+from sostenuto.auth import Principal
+from sostenuto.errors import Conflict, Forbidden, NotFound
+from sostenuto.remuneration._attribution import (
+    AttributionMethod,
+    AttributionTable,
+    default_attribution,
+)
+from sostenuto.remuneration._engine import SOURCES, STATUSES, Distribution, distribute
+from sostenuto.remuneration._loader import load_usage
+from sostenuto.remuneration._money import format_minor
+from sostenuto.remuneration._period import Period, parse_period
+from sostenuto.remuneration._registry import licence_terms, snapshot
+from sostenuto.remuneration._statements import Names, StatementDoc, build_statements
+from sostenuto.remuneration._usage import Usage, UsageColumns
+from sostenuto.settings import Settings
+from sostenuto.storage import Base, Database
+from sostenuto.storage.models.registry import Cmo, Licensee, Performer, Recording
+from sostenuto.storage.models.remuneration import (
+    DistributionRun,
+    Payment,
+    RecordingShare,
+    Statement,
+)
+
+Progress = Callable[[str], None]
+_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did. ``created`` is false when the same result was already stored."""
+
+    run_id: int
+    period: str
+    created: bool
+    result_sha256: str
+    summary: dict[str, Any]
+    statements: int
+    declared: int
+
+
+def _digest(dist: Distribution) -> str:
+    """SHA-256 over every money line in a fixed order: equal digests, equal distributions."""
+    h = hashlib.sha256()
+    for terms in dist.terms:
+        h.update(repr(terms).encode())
+    for name in (
+        "pool_licence",
+        "pool_source",
+        "pool_model",
+        "pool_amount",
+        "s_licence",
+        "s_source",
+        "s_recording",
+        "s_weight",
+        "s_amount",
+        "p_licence",
+        "p_recording",
+        "p_performer",
+        "p_gross",
+        "p_fee",
+        "p_net",
+        "p_payee",
+        "p_agreement",
+        "p_status",
+    ):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(getattr(dist, name), dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+def summarise(dist: Distribution) -> dict[str, Any]:
+    """Totals per currency: collected, paid to CMOs, admin fees, held."""
+    out: dict[str, dict[str, int]] = {}
+    for index, terms in enumerate(dist.terms):
+        row = out.setdefault(
+            terms.currency,
+            {"collected_minor": 0, "to_cmos_minor": 0, "admin_fees_minor": 0, "held_minor": 0},
+        )
+        mine = dist.p_licence == index
+        held = mine & (dist.p_payee < 0)
+        row["collected_minor"] += dist.collected(index)
+        row["to_cmos_minor"] += int(dist.p_net[mine & ~held].sum())
+        row["admin_fees_minor"] += int(dist.p_fee[mine].sum())
+        row["held_minor"] += int(dist.p_net[held].sum())
+    return {
+        "currencies": out,
+        "licences": len(dist.terms),
+        "recording_lines": len(dist.s_amount),
+        "payments": len(dist.p_gross),
+    }
+
+
+def _evidence(dist: Distribution, usage: UsageColumns, table: AttributionTable) -> list[list[str]]:
+    """For each recording line, the log entries and decisions behind it."""
+    training: dict[tuple[int, int], set[int]] = {}
+    for model, rec, ev in zip(
+        usage.t_model.tolist(), usage.t_recording.tolist(), usage.t_evidence.tolist(), strict=True
+    ):
+        training.setdefault((model, rec), set()).add(ev)
+    outputs: dict[int, set[int]] = {}
+    for rec, ev in zip(table.e_recording.tolist(), table.e_evidence.tolist(), strict=True):
+        outputs.setdefault(rec, set()).add(ev)
+    for rec, ev in zip(table.p_recording.tolist(), table.p_evidence.tolist(), strict=True):
+        outputs.setdefault(rec, set()).add(ev)
+    result: list[list[str]] = []
+    for lic, source, rec in zip(
+        dist.s_licence.tolist(), dist.s_source.tolist(), dist.s_recording.tolist(), strict=True
+    ):
+        sets: set[int] = set()
+        if source == 0:
+            for model in dist.terms[lic].models:
+                sets |= training.get((model, rec), set())
+        else:
+            sets = outputs.get(rec, set())
+        result.append(sorted({e for s in sets for e in usage.evidence_sets[s]}))
+    return result
+
+
+def _names(session: Session, dist: Distribution) -> Names:
+    def lookup(model: Any, column: Any, ids: set[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        listed = sorted(i for i in ids if i >= 0)
+        for start in range(0, len(listed), _CHUNK):
+            chunk = listed[start : start + _CHUNK]
+            found.update(session.execute(select(model.id, column).where(model.id.in_(chunk))).all())
+        return found
+
+    cmos = {t.cmo_id for t in dist.terms} | set(dist.p_payee.tolist())
+    return Names(
+        cmos=lookup(Cmo, Cmo.code, cmos),
+        licensees=lookup(Licensee, Licensee.name, {t.licensee_id for t in dist.terms}),
+        performers=lookup(Performer, Performer.name, set(dist.p_performer.tolist())),
+        recordings=lookup(Recording, Recording.isrc, set(dist.p_recording.tolist())),
+    )
+
+
+def compute(
+    session: Session,
+    period: Period,
+    usage: Usage,
+    attribution: AttributionMethod | None = None,
+) -> tuple[Distribution, UsageColumns, AttributionTable]:
+    """The distribution of ``period`` (nothing is written)."""
+    terms = licence_terms(session, period)
+    registry = snapshot(session, period, terms)
+    columns = usage.columns(period)
+    method = attribution or default_attribution()
+    table = method.attribute(columns, np.ones(columns.n_outputs, dtype=bool))
+    return distribute(terms, columns, table, registry), columns, table
+
+
+def _require_operator(principal: Principal) -> None:
+    if not principal.operator:
+        raise Forbidden("only the operator of this Sostenuto instance runs a distribution")
+
+
+def run_period(
+    database: Database,
+    settings: Settings,
+    principal: Principal,
+    period: str,
+    *,
+    usage: Usage | None = None,
+    attribution: AttributionMethod | None = None,
+    replace: bool = False,
+    declare: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Distribute ``period``. Usage comes from the transparency log unless given.
+
+    Re-running with the same inputs changes nothing; different inputs are refused with
+    :class:`Conflict` unless ``replace`` (a correction: the old run and its statements are
+    replaced; their log entries stay, as the log is append-only). Run, lines and statements
+    are written in one transaction; statements are declared to the log after it commits.
+    """
+    _require_operator(principal)
+    note = progress or (lambda _message: None)
+    parsed = parse_period(period)
+    method = attribution or default_attribution()
+    with database.reader() as session:
+        if usage is None:
+            note("reading usage from the transparency log")
+            usage = load_usage(session)
+        note("attributing and distributing")
+        dist, columns, table = compute(session, parsed, usage, method)
+        digest = _digest(dist)
+        existing = session.scalar(
+            select(DistributionRun).where(DistributionRun.period == parsed.label)
+        )
+        if existing is not None and existing.result_sha256 == digest:
+            count = len(
+                list(session.scalars(select(Statement.id).where(Statement.run_id == existing.id)))
+            )
+            return RunResult(existing.id, parsed.label, False, digest, existing.summary, count, 0)
+        if existing is not None and not replace:
+            raise Conflict(
+                f"period {parsed.label} was distributed (run {existing.id}) from other inputs; "
+                "re-run with replace to correct it",
+                details={"run": existing.id},
+            )
+        note("building statements")
+        names = _names(session, dist)
+        docs = build_statements(dist, parsed, names)
+        evidence = _evidence(dist, columns, table)
+    summary = summarise(dist)
+    note("writing the run")
+    with database.transaction() as session:
+        old = session.scalar(select(DistributionRun).where(DistributionRun.period == parsed.label))
+        if old is not None:
+            for model in (Statement, Payment, RecordingShare):
+                session.execute(delete(model).where(model.run_id == old.id))
+            session.delete(old)
+            session.flush()
+        run = DistributionRun(
+            period=parsed.label,
+            attribution=method.name,
+            result_sha256=digest,
+            summary=summary,
+            created_by=principal.name,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(run)
+        session.flush()
+        _write_lines(session, run.id, dist, evidence)
+        statements = _write_statements(session, run.id, parsed, docs)
+    declared = 0
+    if declare:
+        note("declaring statements to the transparency log")
+        declared = declare_statements(database, settings, principal, parsed.label)
+    return RunResult(run.id, parsed.label, True, digest, summary, len(statements), declared)
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: Core executemany takes rows with NULLs in one batch, where
+    the ORM's bulk insert splits batches at every change of which columns are NULL."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _write_lines(
+    session: Session, run_id: int, dist: Distribution, evidence: list[list[str]]
+) -> None:
+    currency = [t.currency for t in dist.terms]
+    licence = [t.licence_id for t in dist.terms]
+    cmo = [t.cmo_id for t in dist.terms]
+    shares = [
+        {
+            "run_id": run_id,
+            "licence_id": licence[lic],
+            "source": SOURCES[src],
+            "recording_id": rec,
+            "weight": weight,
+            "currency": currency[lic],
+            "amount_minor": amount,
+            "evidence": ev,
+        }
+        for lic, src, rec, weight, amount, ev in zip(
+            dist.s_licence.tolist(),
+            dist.s_source.tolist(),
+            dist.s_recording.tolist(),
+            dist.s_weight.tolist(),
+            dist.s_amount.tolist(),
+            evidence,
+            strict=True,
+        )
+    ]
+    for start in range(0, len(shares), _CHUNK):
+        session.execute(insert(_table(RecordingShare)), shares[start : start + _CHUNK])
+    payments = [
+        {
+            "run_id": run_id,
+            "licence_id": licence[lic],
+            "recording_id": rec,
+            "performer_id": perf if perf >= 0 else None,
+            "collecting_cmo_id": cmo[lic],
+            "payee_cmo_id": payee if payee >= 0 else None,
+            "agreement_id": agreement if agreement >= 0 else None,
+            "currency": currency[lic],
+            "gross_minor": gross,
+            "admin_fee_minor": fee,
+            "net_minor": net,
+            "status": STATUSES[status],
+            "claimed": False,
+        }
+        for lic, rec, perf, gross, fee, net, payee, agreement, status in zip(
+            dist.p_licence.tolist(),
+            dist.p_recording.tolist(),
+            dist.p_performer.tolist(),
+            dist.p_gross.tolist(),
+            dist.p_fee.tolist(),
+            dist.p_net.tolist(),
+            dist.p_payee.tolist(),
+            dist.p_agreement.tolist(),
+            dist.p_status.tolist(),
+            strict=True,
+        )
+    ]
+    for start in range(0, len(payments), _CHUNK):
+        session.execute(insert(_table(Payment)), payments[start : start + _CHUNK])
+
+
+def _write_statements(
+    session: Session, run_id: int, period: Period, docs: list[StatementDoc]
+) -> list[Statement]:
+    rows = []
+    for doc in docs:
+        document = {**doc.document, "declarations": [list(d) for d in doc.declarations]}
+        row = Statement(
+            run_id=run_id,
+            period=period.label,
+            party_kind=doc.party_kind,
+            party_id=doc.party_id,
+            totals=doc.totals,
+            document=document,
+            sha256=doc.sha256,
+            log_entries=None,
+        )
+        rows.append(row)
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def declare_statements(
+    database: Database, settings: Settings, principal: Principal, period: str
+) -> int:
+    """Declare the period's undeclared statements to the transparency log; returns how many.
+
+    Safe to repeat: a statement already declared is skipped, and the log answers an identical
+    declaration with the existing entry.
+    """
+    _require_operator(principal)
+    from sostenuto.transparency import declare_batch
+
+    parsed = parse_period(period)
+    with database.reader() as session:
+        run = session.scalar(select(DistributionRun).where(DistributionRun.period == parsed.label))
+        if run is None:
+            raise NotFound(f"period {parsed.label} has not been distributed")
+        pending = list(
+            session.scalars(
+                select(Statement)
+                .where(Statement.run_id == run.id, Statement.log_entries.is_(None))
+                .order_by(Statement.id)
+            )
+        )
+    done = 0
+    for start in range(0, len(pending), 200):
+        batch = pending[start : start + 200]
+        entries: list[tuple[str, dict[str, Any]]] = []
+        owners: list[tuple[int, int, str]] = []
+        for statement in batch:
+            for cmo_id, currency, total in statement.document.get("declarations", []):
+                label = (
+                    f"{parsed.label}:performer:{statement.sha256[:16]}"
+                    if statement.party_kind == "performer"
+                    else f"{parsed.label}:{statement.party_kind}:{statement.party_id}"
+                )
+                payload = {
+                    "cmo_id": cmo_id,
+                    "statement_id": label,
+                    "period_start": parsed.start.isoformat(),
+                    "period_end": parsed.end.isoformat(),
+                    "currency": currency,
+                    "total": format_minor(total, currency).split(" ")[0],
+                    "document_sha256": statement.sha256,
+                }
+                if statement.party_kind == "licensee":
+                    payload["licensee_id"] = statement.party_id
+                entries.append(("remuneration-statement", payload))
+                owners.append((statement.id, cmo_id, currency))
+        receipts = declare_batch(database, settings, principal, entries)
+        recorded: dict[int, list[dict[str, Any]]] = {s.id: [] for s in batch}
+        for (statement_id, cmo_id, currency), receipt in zip(owners, receipts, strict=True):
+            recorded[statement_id].append(
+                {
+                    "entry_id": receipt.entry_id,
+                    "index": receipt.index,
+                    "cmo_id": cmo_id,
+                    "currency": currency,
+                }
+            )
+        with database.transaction() as session:
+            for statement_id, entries_of in recorded.items():
+                row = session.get(Statement, statement_id)
+                assert row is not None
+                row.log_entries = entries_of
+        done += len(batch)
+    return done

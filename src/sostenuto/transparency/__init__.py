@@ -1,0 +1,102 @@
+"""Transparency log: an append-only RFC 9162 Merkle log of training and output declarations.
+
+Entries are canonical JSON (RFC 8785) of six versioned types; the tree is stored as C2SP
+tlog-tiles; each appended batch gets one Ed25519 checkpoint in the C2SP signed-note format.
+Anyone holding the verifier key can check receipts and consistency offline, and a witness
+raises an alarm on a split view. Training-content summaries (EU AI Office template, July
+2025) are filled from the log.
+"""
+
+from sostenuto.transparency._declare import Receipt, append_prepared, declare, declare_batch
+from sostenuto.transparency._entries import ENTRY_TYPES, SCHEMA_VERSION, SCHEMAS
+from sostenuto.transparency._keys import log_signer, verifier_key
+from sostenuto.transparency._merkle import (
+    EMPTY_ROOT,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    memory_nodes,
+    node_hash,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from sostenuto.transparency._note import (
+    Checkpoint,
+    Signer,
+    Verifier,
+    open_note,
+    sign_note,
+    verify_checkpoint,
+)
+from sostenuto.transparency._pdf import summary_pdf
+from sostenuto.transparency._receipts import (
+    VerifiedEntry,
+    checkpoint,
+    consistency_bundle,
+    inclusion_bundle,
+    verify_consistency_bundle,
+    verify_receipt,
+)
+from sostenuto.transparency._store import (
+    LeafInput,
+    SignedCheckpoint,
+    prove_consistency,
+    prove_inclusion,
+    read_entries,
+    read_tile,
+    root_at,
+)
+from sostenuto.transparency._summary import audio_size_band, models_with_runs, training_summary
+from sostenuto.transparency._tiles import tile_path, tiles_for_size
+from sostenuto.transparency._witness import SplitView, WitnessReport, mirror, witness
+
+__all__ = [
+    "EMPTY_ROOT",
+    "ENTRY_TYPES",
+    "SCHEMAS",
+    "SCHEMA_VERSION",
+    "Checkpoint",
+    "LeafInput",
+    "Receipt",
+    "SignedCheckpoint",
+    "Signer",
+    "SplitView",
+    "VerifiedEntry",
+    "Verifier",
+    "WitnessReport",
+    "append_prepared",
+    "audio_size_band",
+    "checkpoint",
+    "consistency_bundle",
+    "consistency_proof",
+    "declare",
+    "declare_batch",
+    "inclusion_bundle",
+    "inclusion_proof",
+    "leaf_hash",
+    "log_signer",
+    "memory_nodes",
+    "mirror",
+    "models_with_runs",
+    "node_hash",
+    "open_note",
+    "prove_consistency",
+    "prove_inclusion",
+    "read_entries",
+    "read_tile",
+    "root_at",
+    "root_hash",
+    "sign_note",
+    "summary_pdf",
+    "tile_path",
+    "tiles_for_size",
+    "training_summary",
+    "verifier_key",
+    "verify_checkpoint",
+    "verify_consistency",
+    "verify_consistency_bundle",
+    "verify_inclusion",
+    "verify_receipt",
+    "witness",
+]

@@ -1,0 +1,48 @@
+"""Voice protection: performers' voiceprints, enrolment, and screening of audio for them.
+
+A CMO enrols a performer's voice from reference clips (:func:`enrol_voice`); the voiceprint
+is a GE2E speaker embedding (resemblyzer, CPU, weights inside its wheel) stored per model
+version. :func:`screen_file` finds voiced regions in any file, matches every segment against
+every enrolled voice with a threshold calibrated to a false-match rate, and checks each
+matched performer's ``voice-clone`` consent for the licensee, territory and date.
+torch and resemblyzer are optional (the ``voice`` extra) and imported only when used.
+"""
+
+from sostenuto.voice._calibration import Calibration, calibration_for, threshold_for_rate
+from sostenuto.voice._embed import EMPHASES, Emphasis
+from sostenuto.voice._enrol import Clip, enrol_voice
+from sostenuto.voice._index import Hit, VoiceIndex
+from sostenuto.voice._model import SpeakerModel, load_model
+from sostenuto.voice._screen import (
+    declare_unauthorised,
+    get_screening,
+    list_screenings,
+    screen_file,
+)
+from sostenuto.voice._store import list_voiceprints
+from sostenuto.voice._timeline import timeline_svg
+from sostenuto.voice._types import STATUSES, RangeReport, ScreeningReport, VoiceprintInfo
+
+__all__ = [
+    "EMPHASES",
+    "STATUSES",
+    "Calibration",
+    "Clip",
+    "Emphasis",
+    "Hit",
+    "RangeReport",
+    "ScreeningReport",
+    "SpeakerModel",
+    "VoiceIndex",
+    "VoiceprintInfo",
+    "calibration_for",
+    "declare_unauthorised",
+    "enrol_voice",
+    "get_screening",
+    "list_screenings",
+    "list_voiceprints",
+    "load_model",
+    "screen_file",
+    "threshold_for_rate",
+    "timeline_svg",
+]

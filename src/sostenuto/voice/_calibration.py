@@ -1,0 +1,90 @@
+"""Score thresholds calibrated on impostor trials, and the false-match rate of a score.
+
+``calibration.json`` beside this module is written by ``python benchmarks/voice.py
+--write-calibration``: for each model version it holds the impostor-score curve measured on
+real voices (3 s probe segments against voiceprints from other utterances) and the threshold
+that gives the target false-match rate. A score is reported with the false-match rate that
+curve gives it, so a reader sees how surprising a match would be from a stranger.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from sostenuto.errors import IntegrityFailure
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+TARGET_FMR = 0.01
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Threshold and impostor curve of one embedding model."""
+
+    model_name: str
+    threshold: float
+    target_fmr: float
+    # (score, fraction of impostor trials scoring at or above it), scores increasing.
+    curve: tuple[tuple[float, float], ...]
+    source: str
+
+    def false_match_rate(self, score: float) -> float:
+        """Fraction of impostor trials that scored at least ``score`` (interpolated)."""
+        if not self.curve:
+            return 1.0 if score < self.threshold else self.target_fmr
+        xs = np.array([point[0] for point in self.curve])
+        ys = np.array([point[1] for point in self.curve])
+        return float(np.interp(score, xs, ys, left=1.0, right=float(ys[-1])))
+
+
+def threshold_for_rate(impostor_scores: list[float], rate: float) -> float:
+    """The lowest threshold at which at most ``rate`` of the impostor scores pass."""
+    if not impostor_scores:
+        raise IntegrityFailure("no impostor scores to calibrate on")
+    ordered = np.sort(np.asarray(impostor_scores, dtype=np.float64))
+    allowed = int(np.floor(rate * ordered.size))
+    # Scores strictly above the threshold pass; keep ``allowed`` of them at most.
+    index = ordered.size - allowed - 1
+    return float(np.nextafter(ordered[index], np.inf))
+
+
+def impostor_curve(impostor_scores: list[float], points: int = 41) -> list[tuple[float, float]]:
+    """A compact curve of the impostor score distribution for :meth:`false_match_rate`."""
+    ordered = np.sort(np.asarray(impostor_scores, dtype=np.float64))
+    quantiles = np.linspace(0.0, 1.0, points) ** 0.25  # denser in the upper tail
+    scores = np.quantile(ordered, quantiles)
+    curve = []
+    for score in scores:
+        rate = float(np.mean(ordered >= score))
+        curve.append((round(float(score), 5), round(rate, 6)))
+    return curve
+
+
+def calibration_key(model_name: str, emphasis: str) -> str:
+    return model_name if emphasis == "none" else f"{model_name}+{emphasis}"
+
+
+@lru_cache(maxsize=8)
+def calibration_for(model_name: str, emphasis: str = "none") -> Calibration:
+    """The stored calibration of ``model_name`` with ``emphasis`` applied to both sides."""
+    key = calibration_key(model_name, emphasis)
+    try:
+        data = json.loads(CALIBRATION_FILE.read_text())
+        entry = data[key]
+        return Calibration(
+            model_name=key,
+            threshold=float(entry["threshold"]),
+            target_fmr=float(entry["target_fmr"]),
+            curve=tuple((float(s), float(r)) for s, r in entry["curve"]),
+            source=str(entry["source"]),
+        )
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise IntegrityFailure(
+            f"no usable calibration for voice model {key!r} in {CALIBRATION_FILE.name}",
+            details={"error": str(error)},
+        ) from error

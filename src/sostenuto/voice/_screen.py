@@ -1,0 +1,334 @@
+"""Screening: which enrolled voices a file contains, where, and whether consent covers them.
+
+Each voiced range matched to a performer is checked with the consent service's performer
+decision for ``voice-clone`` (licensee, territory, date): permitted ranges are authorised,
+the rest unauthorised; voiced ranges that match nobody are an unknown voice. The report and
+its matches are stored so the performer's CMO can see them; unauthorised matches can be
+declared to the transparency log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sostenuto.auth import Principal
+from sostenuto.errors import DependencyMissing, Forbidden, InvalidInput, NotFound
+from sostenuto.settings import Settings
+from sostenuto.storage import Database
+from sostenuto.storage.models.registry import Licensee, Mandate, Performer
+from sostenuto.storage.models.voice import VoiceMatch, VoiceScreening
+from sostenuto.vocabulary import check_territory
+from sostenuto.voice._calibration import Calibration, calibration_for, calibration_key
+from sostenuto.voice._embed import EMPHASES, Emphasis
+from sostenuto.voice._enrol import Clip
+from sostenuto.voice._match import TimeRange, match_samples
+from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel, load_model
+from sostenuto.voice._store import load_index, manages
+from sostenuto.voice._types import RangeReport, ScreeningReport
+from sostenuto.voice._vad import is_silent
+
+MIN_SCREEN_SECONDS = 0.5
+USE = "voice-clone"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _terms(
+    session: Session,
+    principal: Principal,
+    licensee_id: int | None,
+    territory: str | None,
+    on_date: dt.date | None,
+) -> tuple[int | None, str | None, dt.date | None]:
+    principal.require("licensee", "cmo-admin", "auditor")
+    if principal.role == "licensee" and not principal.operator and licensee_id is None:
+        licensee_id = principal.licensee_id
+    if licensee_id is None:
+        if territory is not None:
+            raise InvalidInput("a territory is only meaningful with a licensee to check")
+        return None, None, None
+    principal.require_licensee(licensee_id)
+    if session.get(Licensee, licensee_id) is None:
+        raise NotFound(f"no licensee with id {licensee_id}", details={"licensee": licensee_id})
+    if territory is None:
+        raise InvalidInput("checking consent needs the territory of the use (e.g. 'ES')")
+    return licensee_id, check_territory(territory, allow_worldwide=False), on_date or _today()
+
+
+def _decide(
+    session: Session,
+    principal: Principal,
+    performer_id: int,
+    licensee_id: int | None,
+    territory: str | None,
+    on_date: dt.date | None,
+) -> tuple[bool, str | None, str]:
+    """(permitted, decision id, reason) for one performer's voice."""
+    if licensee_id is None or territory is None:
+        return False, None, "no licensee named, so no consent to use this voice can be shown"
+    from sostenuto.consent import decide_performer
+
+    result = decide_performer(
+        session,
+        principal,
+        licensee_id=licensee_id,
+        performer_id=performer_id,
+        use=USE,
+        territory=territory,
+        on_date=on_date,
+    )
+    return result.outcome == "permit", result.id, result.reason
+
+
+def _ranges(
+    session: Session,
+    principal: Principal,
+    merged: list[TimeRange],
+    calibration: Calibration,
+    terms: tuple[int | None, str | None, dt.date | None],
+) -> list[RangeReport]:
+    decisions: dict[int, tuple[bool, str | None, str]] = {}
+    names: dict[int, str] = {}
+    out = []
+    for item in merged:
+        start, end = round(item.start, 2), round(item.end, 2)
+        if item.performer_id is None:
+            out.append(RangeReport(start, end, "unknown-voice", score=round(item.score, 4)))
+            continue
+        pid = item.performer_id
+        if pid not in decisions:
+            decisions[pid] = _decide(session, principal, pid, *terms)
+            performer = session.get(Performer, pid)
+            names[pid] = performer.name if performer else f"performer {pid}"
+        permitted, decision_id, reason = decisions[pid]
+        out.append(
+            RangeReport(
+                start,
+                end,
+                "authorised" if permitted else "unauthorised",
+                performer_id=pid,
+                performer_name=names[pid],
+                score=round(item.score, 4),
+                false_match_rate=calibration.false_match_rate(item.score),
+                decision_id=decision_id,
+                reason=reason,
+            )
+        )
+    return out
+
+
+def screen_file(
+    database: Database,
+    principal: Principal,
+    source: Clip,
+    *,
+    licensee_id: int | None = None,
+    territory: str | None = None,
+    on_date: dt.date | None = None,
+    emphasis: Emphasis = "none",
+    declare_to: Settings | None = None,
+    model: SpeakerModel | None = None,
+) -> ScreeningReport:
+    """Screen one file against every enrolled voice and store the report.
+
+    With ``declare_to`` (the settings of the transparency log), unauthorised voices are also
+    declared to the log once the report is stored.
+    """
+    if emphasis not in EMPHASES:
+        raise InvalidInput(f"unknown emphasis {emphasis!r}; use one of: {', '.join(EMPHASES)}")
+    with database.reader() as session:
+        terms = _terms(session, principal, licensee_id, territory, on_date)
+    samples, digest = source.read()
+    duration = samples.size / SAMPLE_RATE
+    if duration < MIN_SCREEN_SECONDS:
+        raise InvalidInput(
+            f"{source.name!r} is too short to screen: {duration:.2f} s; at least "
+            f"{MIN_SCREEN_SECONDS} s is needed"
+        )
+    if is_silent(samples):
+        raise InvalidInput(f"{source.name!r} is silent: there is nothing to screen")
+    model = model or load_model()
+    key = calibration_key(model.name, emphasis)
+    calibration = calibration_for(model.name, emphasis)
+    with database.reader() as session:
+        index = load_index(session, key, model.version, model.dim)
+    found, _verdicts, merged = match_samples(model, samples, index, calibration, emphasis)
+    now = dt.datetime.now(dt.UTC)
+    screening_id = f"vsc_{secrets.token_hex(12)}"
+    with database.transaction() as session:
+        ranges = _ranges(session, principal, merged, calibration, terms)
+        report = ScreeningReport(
+            id=screening_id,
+            filename=source.name,
+            audio_sha256=digest,
+            duration_s=round(duration, 3),
+            voiced_seconds=round(found.voiced_seconds, 3),
+            model_name=key,
+            model_version=model.version,
+            emphasis=emphasis,
+            threshold=calibration.threshold,
+            voices_searched=index.size,
+            licensee_id=terms[0],
+            territory=terms[1],
+            on_date=terms[2],
+            screened_at=now,
+            ranges=ranges,
+        )
+        session.add(
+            VoiceScreening(
+                id=screening_id,
+                screened_at=now,
+                screened_by=principal.name,
+                audio_sha256=digest,
+                filename=source.name[:500],
+                duration_s=report.duration_s,
+                licensee_id=terms[0],
+                territory=terms[1],
+                on_date=terms[2],
+                model_name=key,
+                model_version=model.version,
+                threshold=calibration.threshold,
+                report=report.as_json(),
+            )
+        )
+        session.flush()
+        for item in ranges:
+            if item.performer_id is not None:
+                session.add(
+                    VoiceMatch(
+                        screening_id=screening_id,
+                        performer_id=item.performer_id,
+                        start_s=item.start,
+                        end_s=item.end,
+                        score=item.score or 0.0,
+                        status=item.status,
+                    )
+                )
+    if declare_to is not None and report.unauthorised:
+        declared = declare_unauthorised(database, declare_to, principal, screening_id)
+        report = dataclasses.replace(report, declared=declared)
+    return report
+
+
+def _may_see(session: Session, principal: Principal, row: VoiceScreening) -> bool:
+    if principal.operator or principal.role == "auditor":
+        return True
+    if principal.role == "licensee":
+        return row.licensee_id is not None and row.licensee_id == principal.licensee_id
+    if principal.role == "cmo-admin":
+        if row.screened_by == principal.name:
+            return True
+        ids = session.scalars(
+            select(VoiceMatch.performer_id).where(VoiceMatch.screening_id == row.id)
+        ).all()
+        for pid in set(ids):
+            performer = session.get(Performer, pid)
+            if performer is not None and manages(session, principal, performer):
+                return True
+    return False
+
+
+def get_screening(session: Session, principal: Principal, screening_id: str) -> ScreeningReport:
+    """A stored report. Licensees see their own; a CMO admin those touching its performers."""
+    principal.require("licensee", "cmo-admin", "auditor")
+    row = session.get(VoiceScreening, screening_id)
+    if row is None or not _may_see(session, principal, row):
+        # Someone else's screening does not exist for this caller.
+        raise NotFound(f"no voice screening {screening_id!r}")
+    return ScreeningReport.from_json(row.report)
+
+
+def list_screenings(
+    session: Session, principal: Principal, *, limit: int = 50
+) -> list[ScreeningReport]:
+    """The newest screenings the caller may see."""
+    principal.require("licensee", "cmo-admin", "auditor")
+    query = select(VoiceScreening).order_by(VoiceScreening.screened_at.desc())
+    if principal.role == "licensee" and not principal.operator:
+        query = query.where(VoiceScreening.licensee_id == principal.licensee_id)
+    out = []
+    for row in session.scalars(query.limit(limit * 4)):
+        if _may_see(session, principal, row):
+            out.append(ScreeningReport.from_json(row.report))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _declaring_party(
+    session: Session, principal: Principal, report: ScreeningReport, performer_id: int
+) -> dict[str, int]:
+    if principal.role == "licensee" and not principal.operator:
+        return {"licensee_id": int(principal.licensee_id or 0)}
+    if principal.role == "cmo-admin" and not principal.operator:
+        return {"cmo_id": int(principal.cmo_id or 0)}
+    if not principal.operator:
+        raise Forbidden("auditors read screenings; a licensee or CMO admin declares matches")
+    if report.licensee_id is not None:
+        return {"licensee_id": report.licensee_id}
+    performer = session.get(Performer, performer_id)
+    cmo_id = performer.registered_by_cmo_id if performer else None
+    if cmo_id is None:
+        cmo_id = session.scalar(
+            select(Mandate.cmo_id).where(Mandate.performer_id == performer_id).limit(1)
+        )
+    if cmo_id is None:
+        raise InvalidInput(
+            f"performer {performer_id} has no CMO to declare the match for",
+            details={"performer": performer_id},
+        )
+    return {"cmo_id": int(cmo_id)}
+
+
+def declare_unauthorised(
+    database: Database, settings: Settings, principal: Principal, screening_id: str
+) -> dict[int, int]:
+    """Declare each unauthorised voice of a screening to the transparency log, once per voice.
+
+    Returns performer id → log index. The log entry carries ids, the file's hash and the best
+    score, never audio or embeddings.
+    """
+    try:
+        from sostenuto.transparency import declare
+    except ImportError as error:  # pragma: no cover - the log ships with Sostenuto
+        raise DependencyMissing("the transparency log is not available") from error
+    with database.reader() as session:
+        report = get_screening(session, principal, screening_id)
+        best: dict[int, float] = {}
+        for item in report.unauthorised:
+            assert item.performer_id is not None
+            best[item.performer_id] = max(best.get(item.performer_id, 0.0), item.score or 0.0)
+        parties = {pid: _declaring_party(session, principal, report, pid) for pid in best}
+    declared: dict[int, int] = {}
+    for pid, score in sorted(best.items()):
+        payload: dict[str, Any] = {
+            **parties[pid],
+            "performer_id": pid,
+            "output_sha256": report.audio_sha256,
+            "score": min(max(score, 0.0), 1.0),
+            "action": "flagged",
+        }
+        receipt = declare(database, settings, principal, "voice-match", payload)
+        declared[pid] = receipt.index
+    if declared:
+        with database.transaction() as session:
+            row = session.get(VoiceScreening, screening_id)
+            assert row is not None
+            data = dict(row.report)
+            data["declared"] = {str(k): v for k, v in declared.items()}
+            row.report = data
+            for match in session.scalars(
+                select(VoiceMatch).where(
+                    VoiceMatch.screening_id == screening_id, VoiceMatch.status == "unauthorised"
+                )
+            ):
+                match.log_index = declared.get(match.performer_id)
+    return declared

@@ -1,0 +1,82 @@
+"""Matching: excerpts under noise and speed change, offsets in both files, segment search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sostenuto.identify import DEFAULT_THRESHOLD, Index, fingerprint_samples, search
+from tests.identify.conftest import Samples, add_noise, change_speed, render_piece
+
+RATE = 8000
+
+
+def cut(samples: Samples, start_s: float, seconds: float) -> Samples:
+    return samples[int(start_s * RATE) : int((start_s + seconds) * RATE)]
+
+
+@pytest.mark.parametrize("snr_db", [15.0, 5.0])
+def test_noisy_excerpts_are_found_at_their_offset(
+    pieces: dict[int, Samples], piece_index: Index, snr_db: float
+) -> None:
+    for seed, samples in pieces.items():
+        query = add_noise(cut(samples, 11.0, 10.0), snr_db, seed=seed)
+        found = search(piece_index, fingerprint_samples(query, query=True))
+        assert found, f"p{seed} not found at {snr_db} dB"
+        best = found[0]
+        assert best.key == f"p{seed}"
+        assert best.score >= DEFAULT_THRESHOLD
+        # The excerpt starts 11 s into the piece: reference time - query time = 11 s.
+        assert best.reference_start - best.query_start == pytest.approx(11.0, abs=0.1)
+        assert best.time_scale == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("factor", [0.95, 1.05])
+def test_speed_changes_of_five_percent(
+    pieces: dict[int, Samples], piece_index: Index, factor: float
+) -> None:
+    for seed in (1, 4, 6):
+        query = change_speed(cut(pieces[seed], 8.0, 12.0), factor)
+        found = search(piece_index, fingerprint_samples(query, query=True))
+        assert found and found[0].key == f"p{seed}"
+        # A faster query covers more reference time per query second.
+        assert found[0].time_scale == pytest.approx(factor, abs=0.01)
+        assert np.sign(found[0].pitch_shift) == np.sign(factor - 1.0)
+
+
+def test_unregistered_music_is_not_matched(piece_index: Index) -> None:
+    for seed in range(100, 112):
+        query = render_piece(seed, 10.0)
+        assert search(piece_index, fingerprint_samples(query, query=True)) == []
+
+
+def test_segment_search_reports_every_recording_inside(
+    pieces: dict[int, Samples], piece_index: Index
+) -> None:
+    """A 30 s "generated" track: new music with p2 and p5 sampled into it, quieter."""
+    bed = render_piece(500, 30.0)
+    mix = bed.copy()
+    mix[5 * RATE : 11 * RATE] += 1.5 * cut(pieces[2], 20.0, 6.0)
+    mix[18 * RATE : 26 * RATE] += 1.5 * cut(pieces[5], 3.0, 8.0)
+    found = search(piece_index, fingerprint_samples(mix, query=True))
+    by_key = {m.key: m for m in found}
+    assert set(by_key) == {"p2", "p5"}
+    assert by_key["p2"].query_start == pytest.approx(5.0, abs=0.6)
+    assert by_key["p2"].query_end == pytest.approx(11.0, abs=1.0)
+    assert by_key["p2"].reference_start == pytest.approx(20.0, abs=0.6)
+    assert by_key["p5"].query_start == pytest.approx(18.0, abs=0.6)
+    assert by_key["p5"].reference_start == pytest.approx(3.0, abs=0.6)
+    assert by_key["p5"].reference_end == pytest.approx(11.0, abs=1.0)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(1, 8), start=st.floats(0.0, 30.0))
+def test_any_excerpt_maps_back_to_its_place(
+    pieces: dict[int, Samples], piece_index: Index, seed: int, start: float
+) -> None:
+    query = cut(pieces[seed], start, 6.0)
+    found = search(piece_index, fingerprint_samples(query, query=True))
+    assert found and found[0].key == f"p{seed}"
+    assert found[0].reference_start - found[0].query_start == pytest.approx(start, abs=0.1)
