@@ -53,6 +53,21 @@ def record_change(
     )
 
 
+def record_creation(session: Session, principal: Principal, row: Base, entity_type: str) -> None:
+    """Insert ``row`` and audit its creation, with its generated id, in the same transaction."""
+    session.add(row)
+    session.flush()
+    record_change(
+        session,
+        principal,
+        action="create",
+        entity_type=entity_type,
+        entity_id=getattr(row, "id"),  # noqa: B009  (every audited table has an id column)
+        before=None,
+        after=snapshot(row),
+    )
+
+
 def list_events(
     session: Session, *, entity_type: str | None = None, limit: int = 100
 ) -> list[AuditEvent]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sostenuto.audit import record_change, snapshot
+from sostenuto.audit import record_creation
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput
 from sostenuto.registry._common import get_row, is_reader_of_all, require_operator
@@ -48,17 +48,7 @@ def add_cmo(
     if existing is not None:
         raise Conflict(f"a CMO with code {code} exists (id {existing.id})", details={"cmo": code})
     row = Cmo(**values)
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="cmo",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "cmo")
     return CmoInfo.of(row)
 
 
@@ -99,17 +89,7 @@ def add_agreement(
         valid_from=valid_from,
         valid_to=valid_to,
     )
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="agreement",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "agreement")
     return AgreementInfo.of(row)
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.audit import record_change, snapshot
+from sostenuto.audit import record_change, record_creation, snapshot
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput
 from sostenuto.registry._common import get_row, is_reader_of_all
@@ -45,17 +45,7 @@ def add_licensee(
     existing = session.scalar(select(Licensee).where(Licensee.name == name))
     if existing is not None:
         raise Conflict(f"licensee {existing.id} is already named {name!r}")
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="licensee",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "licensee")
     return LicenseeInfo.of(row)
 
 
@@ -98,17 +88,7 @@ def add_model(
     )
     if clash is not None:
         raise Conflict(f"model {row.name} {row.version} is already declared (id {clash})")
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="ai_model",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "ai_model")
     return ModelInfo.of(row)
 
 
@@ -177,17 +157,7 @@ def grant_licence(
         extended=extended,
         conditions=check_conditions(conditions or []),
     )
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="licence",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "licence")
     return LicenceInfo.of(row)
 
 

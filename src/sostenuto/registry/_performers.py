@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.audit import record_change, snapshot
+from sostenuto.audit import record_change, record_creation, snapshot
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput
 from sostenuto.registry._common import (
@@ -67,17 +67,7 @@ def add_performer(
                 f"performer {existing.id} ({existing.name}) already has {field.upper()} {value}",
                 details={"field": field, "value": value, "existing_performer": existing.id},
             )
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="performer",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "performer")
     return PerformerInfo.of(row)
 
 
@@ -168,17 +158,7 @@ def add_mandate(
         valid_from=valid_from,
         valid_to=valid_to,
     )
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="mandate",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "mandate")
     return MandateInfo.of(row)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.audit import record_change, snapshot
+from sostenuto.audit import record_creation
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput
 from sostenuto.registry._common import (
@@ -109,17 +109,7 @@ def add_recording(
             )
         seen.add(spec.performer_id)
         checked.append((spec, *check_contribution_fields(spec.kind, spec.instrument, spec.weight)))
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="recording",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "recording")
     for spec, kind, instrument, weight in checked:
         _insert_contribution(
             session, principal, row.id, spec.performer_id, spec.featured, kind, instrument, weight
@@ -145,17 +135,7 @@ def _insert_contribution(
         instrument=instrument,
         weight=weight,
     )
-    session.add(row)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="contribution",
-        entity_id=row.id,
-        before=None,
-        after=snapshot(row),
-    )
+    record_creation(session, principal, row, "contribution")
     return row
 
 

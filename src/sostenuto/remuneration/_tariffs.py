@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.audit import record_change, snapshot
+from sostenuto.audit import record_change, record_creation, snapshot
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput, NotFound
 from sostenuto.remuneration._engine import Band
@@ -107,17 +107,7 @@ def add_tariff(session: Session, principal: Principal, spec: TariffSpec) -> Tari
         valid_from=spec.valid_from,
         valid_to=spec.valid_to,
     )
-    session.add(tariff)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="tariff",
-        entity_id=tariff.id,
-        before=None,
-        after=snapshot(tariff),
-    )
+    record_creation(session, principal, tariff, "tariff")
     return tariff
 
 
@@ -224,15 +214,5 @@ def report_revenue(
         reported_by=principal.name,
         reported_at=dt.datetime.now(dt.UTC),
     )
-    session.add(report)
-    session.flush()
-    record_change(
-        session,
-        principal,
-        action="create",
-        entity_type="revenue-report",
-        entity_id=report.id,
-        before=None,
-        after=snapshot(report),
-    )
+    record_creation(session, principal, report, "revenue-report")
     return report
