@@ -13,6 +13,7 @@ from sostenuto import registry
 from sostenuto.cli import _context
 from sostenuto.cli.output import console, err_console, print_json, print_table
 from sostenuto.errors import InvalidInput
+from sostenuto.settings import get_settings
 
 registry_app = typer.Typer(
     help="The registry: CMOs, performers, recordings, licences.", no_args_is_help=True
@@ -266,7 +267,10 @@ def recording_add(
     year: Annotated[int | None, typer.Option(help="Year of fixation.")] = None,
     sha256: Annotated[str | None, typer.Option(help="SHA-256 of the audio file.")] = None,
     audio: Annotated[
-        Path | None, typer.Option(help="Audio file: its SHA-256 is stored.", exists=True)
+        Path | None,
+        typer.Option(
+            help="Audio file: its SHA-256 is stored and it is fingerprinted.", exists=True
+        ),
     ] = None,
 ) -> None:
     """Add a recording to a CMO's catalogue."""
@@ -284,7 +288,25 @@ def recording_add(
             fixation_year=year,
             audio_sha256=digest,
         )
+    if audio is not None:
+        registry.attach_audio(
+            _context.database(), get_settings(), _context.principal(), recording.id, audio
+        )
     _show(recording)
+
+
+@recording_app.command("audio")
+def recording_audio(
+    recording: Annotated[str, typer.Argument(help="ISRC or recording id.")],
+    audio: Annotated[Path, typer.Argument(help="The recording's audio file.", exists=True)],
+) -> None:
+    """Register a recording's audio: store its SHA-256 and fingerprint it for screening."""
+    with _context.database().reader() as session:
+        recording_id = registry.resolve_recording(session, recording).id
+    registered = registry.attach_audio(
+        _context.database(), get_settings(), _context.principal(), recording_id, audio
+    )
+    _show(registered)
 
 
 @recording_app.command("show")
@@ -476,7 +498,6 @@ def demo() -> None:
     """Load the demo registry (once) and print a fresh API token per role."""
     from sostenuto.cli.admin import write_token_env
     from sostenuto.registry.demo import load_demo
-    from sostenuto.settings import get_settings
 
     if not _context.principal().operator:
         raise InvalidInput("the demo is loaded by the local operator (unset SOSTENUTO_TOKEN)")
