@@ -72,7 +72,8 @@ def _ffmpeg_decode(source: str, stdin: bytes | None, sample_rate: int | None, mo
     return Audio(samples, rate)
 
 
-def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
+def _ffprobe(source: str, stdin: bytes | None, entries: str) -> list[str]:
+    """The values ffprobe prints for ``entries`` (e.g. ``stream=sample_rate``), one per line."""
     ffprobe = shutil.which("ffprobe") or "ffprobe"
     result = subprocess.run(
         [
@@ -82,7 +83,7 @@ def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
             "-select_streams",
             "a:0",
             "-show_entries",
-            f"stream={field}",
+            entries,
             "-of",
             "default=nw=1:nk=1",
             source,
@@ -91,7 +92,12 @@ def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
         capture_output=True,
         check=False,
     )
-    return result.stdout.decode().strip().splitlines()[0] if result.stdout.strip() else ""
+    return result.stdout.decode().split()
+
+
+def _ffprobe_field(source: str, stdin: bytes | None, field: str) -> str:
+    values = _ffprobe(source, stdin, f"stream={field}")
+    return values[0] if values else ""
 
 
 def _rate_of(source: str, stdin: bytes | None) -> int:
@@ -149,26 +155,19 @@ def probe_duration(path: str | Path) -> float:
     try:
         return float(soundfile.info(str(path)).duration)
     except (soundfile.LibsndfileError, RuntimeError):
-        ffprobe = shutil.which("ffprobe") or "ffprobe"
-        result = subprocess.run(
-            [
-                ffprobe,
-                "-v",
-                "error",
-                "-show_entries",
-                "format=duration",
-                "-of",
-                "default=nw=1:nk=1",
-                str(path),
-            ],
-            capture_output=True,
-            check=False,
-        )
-        text = result.stdout.decode().strip()
+        values = _ffprobe(str(path), None, "format=duration")
+        text = values[0] if values else ""
         try:
             return float(text)
         except ValueError:
             raise UnsupportedFormat(f"cannot read the duration of {path}") from None
+
+
+def probe_bit_rate(path: str | Path) -> int | None:
+    """Bits per second of the first audio stream, else of the container; None if unknown."""
+    values = _ffprobe(str(path), None, "stream=bit_rate:format=bit_rate")
+    rates = [int(value) for value in values if value.isdigit()]
+    return rates[0] if rates else None
 
 
 def write_wav(path: str | Path, samples: npt.NDArray[np.floating], sample_rate: int) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import soundfile
 
-from sostenuto.audio import decode
+from sostenuto.audio import decode, probe_bit_rate
 from sostenuto.errors import DependencyMissing, InvalidInput, UnsupportedFormat
 from sostenuto.label import _watermark
 from sostenuto.label._c2pa import read_manifest, sign_file
@@ -84,27 +84,9 @@ def _workdir(near: Path) -> Iterator[Path]:
 
 
 def _bitrate(path: Path) -> str:
-    ffprobe = shutil.which("ffprobe") or "ffprobe"
-    result = subprocess.run(
-        [
-            ffprobe,
-            "-v",
-            "error",
-            "-select_streams",
-            "a:0",
-            "-show_entries",
-            "stream=bit_rate:format=bit_rate",
-            "-of",
-            "default=nw=1:nk=1",
-            str(path),
-        ],
-        capture_output=True,
-        check=False,
-        text=True,
-    )
-    rates = [int(line) for line in result.stdout.split() if line.strip().isdigit()]
+    rate = probe_bit_rate(path)
     # Keep the source's bit rate (so a re-encode costs as little as possible), at least 96k.
-    return f"{max(96, (rates[0] // 1000) if rates else 192)}k"
+    return f"{max(96, (rate // 1000) if rate else 192)}k"
 
 
 def _write_marked(source: Path, target: Path, file_format: str, watermark_id: int) -> float:
