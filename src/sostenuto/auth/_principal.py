@@ -33,6 +33,11 @@ class Principal:
                 details={"role": self.role, "allowed": list(roles)},
             )
 
+    def require_operator(self, action: str) -> None:
+        """Actions no API token may take: only the local operator (the CLI) does them."""
+        if not self.operator:
+            raise Forbidden(f"only the local operator may {action}", details={"role": self.role})
+
     def require_cmo(self, cmo_id: int) -> None:
         """Only the admin of ``cmo_id`` passes."""
         self.require("cmo-admin")

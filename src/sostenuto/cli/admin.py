@@ -76,9 +76,7 @@ def token_issue(
     licensee: Annotated[int | None, typer.Option(help="Licensee id, for licensee.")] = None,
 ) -> None:
     """Issue a token; it is printed once and only its hash is kept."""
-    _context.principal().require("auditor")
-    if not _context.principal().operator:
-        raise typer.BadParameter("tokens are issued by the local operator only")
+    _context.principal().require_operator("issue API tokens")
     with _context.database().transaction() as session:
         token = issue_token(session, role=role, label=label, cmo_id=cmo, licensee_id=licensee)
     print(token)
@@ -87,6 +85,7 @@ def token_issue(
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id."""
+    _context.principal().require_operator("revoke API tokens")
     with _context.database().transaction() as session:
         revoke_token(session, token_id)
     console.print(f"token {token_id} revoked")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from sostenuto.audit import record_change, snapshot
 from sostenuto.auth import Principal
-from sostenuto.errors import Forbidden, InvalidInput
+from sostenuto.errors import InvalidInput
 from sostenuto.storage.models.consent import JurisdictionRule
 from sostenuto.vocabulary import check_territory, check_use
 
@@ -53,11 +53,6 @@ def list_jurisdictions(session: Session) -> list[JurisdictionView]:
     return [_view(row) for row in rows]
 
 
-def _require_operator(principal: Principal) -> None:
-    if not principal.operator:
-        raise Forbidden("jurisdiction rules are set by the operator of this Sostenuto only")
-
-
 def set_jurisdiction(
     session: Session,
     principal: Principal,
@@ -69,7 +64,7 @@ def set_jurisdiction(
     note: str | None = None,
 ) -> JurisdictionView:
     """Create or replace the rule of one territory (audited)."""
-    _require_operator(principal)
+    principal.require_operator("set jurisdiction rules")
     code = check_territory(territory, allow_worldwide=False)
     uses = sorted({check_use(use) for use in ecl_uses})
     if uses and not extended_licensing:
@@ -104,7 +99,7 @@ def load_jurisdictions(
     session: Session, principal: Principal, path: Path | None = None
 ) -> list[JurisdictionView]:
     """Load a jurisdiction file (the packaged seed by default); every entry or none."""
-    _require_operator(principal)
+    principal.require_operator("set jurisdiction rules")
     source = path or seed_file()
     try:
         document = orjson.loads(source.read_bytes())

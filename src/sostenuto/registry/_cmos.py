@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sostenuto.audit import record_creation
 from sostenuto.auth import Principal
 from sostenuto.errors import Conflict, InvalidInput
-from sostenuto.registry._common import get_row, is_reader_of_all, require_operator
+from sostenuto.registry._common import get_row, is_reader_of_all
 from sostenuto.registry._records import AgreementInfo, CmoInfo
 from sostenuto.registry._validate import (
     check_cmo_code,
@@ -36,7 +36,7 @@ def add_cmo(
     identifiers: dict[str, Any] | None = None,
 ) -> CmoInfo:
     """Register a CMO. Only the operator does this: a CMO admin token needs the CMO first."""
-    require_operator(principal, "register a CMO")
+    principal.require_operator("register a CMO")
     code = check_cmo_code(code)
     values = {
         "code": code,

@@ -54,12 +54,6 @@ def resolve_recording(session: Session, ref: str | int) -> Recording:
     return row
 
 
-def require_operator(principal: Principal, action: str) -> None:
-    """Actions no API token may take: only the local operator (the CLI) does them."""
-    if not principal.operator:
-        raise Forbidden(f"only the local operator may {action}", details={"role": principal.role})
-
-
 def is_reader_of_all(principal: Principal) -> bool:
     return principal.operator or principal.role == "auditor"
 

@@ -14,7 +14,6 @@ from sostenuto.errors import Conflict, InvalidInput
 from sostenuto.registry._common import (
     get_row,
     is_reader_of_all,
-    require_operator,
     resolve_recording,
 )
 from sostenuto.registry._records import ContributionInfo, RecordingBasics, RecordingInfo
@@ -153,7 +152,7 @@ def add_contribution(
     """Add a performer's part to a recording of the caller's catalogue."""
     row = resolve_recording(session, recording)
     if row.registered_by_cmo_id is None:
-        require_operator(principal, "edit a recording that no CMO registered")
+        principal.require_operator("edit a recording that no CMO registered")
     else:
         principal.require_cmo(row.registered_by_cmo_id)
     performer = get_row(session, Performer, performer_id, "performer")

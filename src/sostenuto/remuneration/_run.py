@@ -14,7 +14,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from sostenuto.auth import Principal
-from sostenuto.errors import Conflict, Forbidden, NotFound
+from sostenuto.errors import Conflict, NotFound
 from sostenuto.remuneration._attribution import (
     AttributionMethod,
     AttributionTable,
@@ -165,11 +165,6 @@ def compute(
     return distribute(terms, columns, table, registry), columns, table
 
 
-def _require_operator(principal: Principal) -> None:
-    if not principal.operator:
-        raise Forbidden("only the operator of this Sostenuto instance runs a distribution")
-
-
 def run_period(
     database: Database,
     settings: Settings,
@@ -189,7 +184,7 @@ def run_period(
     replaced; their log entries stay, as the log is append-only). Run, lines and statements
     are written in one transaction; statements are declared to the log after it commits.
     """
-    _require_operator(principal)
+    principal.require_operator("run a distribution")
     note = progress or (lambda _message: None)
     parsed = parse_period(period)
     method = attribution or default_attribution()
@@ -346,7 +341,7 @@ def declare_statements(
     Safe to repeat: a statement already declared is skipped, and the log answers an identical
     declaration with the existing entry.
     """
-    _require_operator(principal)
+    principal.require_operator("run a distribution")
     from sostenuto.transparency import declare_batch
 
     parsed = parse_period(period)
