@@ -151,3 +151,21 @@ def test_summary_fills_the_template_from_the_log(
 
     pdf = summary_pdf(summary)
     assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+
+    # A CMO-wide reservation (no performer named) reaches every performer it represents.
+    declare(
+        database,
+        settings,
+        world.cmo_admin,
+        "consent-change",
+        {
+            "cmo_id": world.cmo,
+            "change": "opt-out",
+            "scope": "repertoire",
+            "uses": ["train-genai"],
+            "effective_on": "2026-01-15",
+        },
+    )
+    after = training_summary(database, world.auditor, world.model)["annex_cmo"]
+    by_performer = {row["performer_id"]: row["opt_out"] for row in after}
+    assert by_performer[world.performers[2]] == {"effective_on": "2026-01-15", "honoured": False}

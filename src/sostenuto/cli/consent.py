@@ -13,6 +13,8 @@ from sostenuto import consent
 from sostenuto.cli import _context
 from sostenuto.cli.output import console, print_json, print_table
 from sostenuto.errors import InvalidInput
+from sostenuto.settings import get_settings
+from sostenuto.transparency import Receipt
 
 consent_app = typer.Typer(help="Consent decisions, rules and exports.", no_args_is_help=True)
 decision_app = typer.Typer(help="Stored decisions.", no_args_is_help=True)
@@ -120,7 +122,17 @@ def batch(
 
 
 def _rule_out(rule: consent.RuleView) -> None:
-    print_json(rule.as_json())
+    """Print the rule once its change is in the public log (when it is for the public)."""
+    receipt = consent.publish_rule_change(
+        _context.database(), get_settings(), _context.principal(), rule
+    )
+    print_json({**rule.as_json(), "log_entry": _receipt_json(receipt)})
+
+
+def _receipt_json(receipt: Receipt | None) -> dict[str, object] | None:
+    if receipt is None:
+        return None
+    return receipt.as_json()
 
 
 @consent_app.command("permit")
@@ -221,6 +233,15 @@ def revoke(
             session, _context.principal(), rule_id, effective_from=_day(effective_from)
         )
     _rule_out(rule)
+
+
+@consent_app.command("publish")
+def publish(rule_id: Annotated[int, typer.Argument(help="Rule id.")]) -> None:
+    """Declare a rule's current state in the transparency log again (idempotent)."""
+    receipt = consent.publish_rule(
+        _context.database(), get_settings(), _context.principal(), rule_id
+    )
+    print_json(_receipt_json(receipt))
 
 
 @consent_app.command("rules")

@@ -22,6 +22,12 @@ from sostenuto.consent._jurisdictions import (
     load_jurisdictions,
     set_jurisdiction,
 )
+from sostenuto.consent._publish import (
+    change_kind,
+    consent_change_payload,
+    publish_rule,
+    publish_rule_change,
+)
 from sostenuto.consent._rules import get_rule, list_rules, opt_out, permit, prohibit, revoke_rule
 from sostenuto.consent._snapshot import Snapshot, current_snapshot, forget_snapshots
 from sostenuto.consent._types import (
@@ -46,6 +52,8 @@ __all__ = [
     "RuleView",
     "Snapshot",
     "cedar_policies",
+    "change_kind",
+    "consent_change_payload",
     "current_snapshot",
     "decide",
     "decide_batch",
@@ -62,6 +70,8 @@ __all__ = [
     "opt_out",
     "permit",
     "prohibit",
+    "publish_rule",
+    "publish_rule_change",
     "revoke_rule",
     "set_jurisdiction",
 ]

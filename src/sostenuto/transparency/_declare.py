@@ -30,6 +30,14 @@ class Receipt:
     tree_size: int
     new: bool = True
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "entry_id": self.entry_id,
+            "tree_size": self.tree_size,
+            "new": self.new,
+        }
+
 
 def _prepare(
     database: Database, principal: Principal, entries: Sequence[tuple[str, Mapping[str, Any]]]

@@ -113,10 +113,16 @@ class OutputDeclaration(_Schema):
 
 
 class ConsentChange(_Schema):
-    """A CMO records a change of consent: an opt-out, an opt-in, a grant or a revocation."""
+    """A CMO records a change of consent: an opt-out, an opt-in, a grant or a revocation.
+
+    It covers one performer or one recording, or (``scope: "repertoire"``, naming neither)
+    everything the CMO represents. The scope is explicit so that a forgotten id can never
+    read as a repertoire-wide change.
+    """
 
     cmo_id: Id
     change: Literal["opt-out", "opt-in", "grant", "revoke"]
+    scope: Literal["performer", "recording", "repertoire"] | None = None
     performer_id: Id | None = None
     recording_id: Id | None = None
     uses: Annotated[list[str], Field(min_length=1)]
@@ -126,8 +132,18 @@ class ConsentChange(_Schema):
 
     @model_validator(mode="after")
     def _vocabulary(self) -> ConsentChange:
-        if self.performer_id is None and self.recording_id is None:
-            raise ValueError("a consent change names a performer_id or a recording_id")
+        named = self.performer_id is not None or self.recording_id is not None
+        if self.scope == "repertoire" and named:
+            raise ValueError("a repertoire-wide consent change names no performer or recording")
+        if self.scope != "repertoire" and not named:
+            raise ValueError(
+                "a consent change names a performer_id or a recording_id "
+                '(or says scope: "repertoire" for everything the CMO represents)'
+            )
+        if self.scope == "performer" and self.performer_id is None:
+            raise ValueError('scope "performer" needs a performer_id')
+        if self.scope == "recording" and self.recording_id is None:
+            raise ValueError('scope "recording" needs a recording_id')
         check_uses(self.uses)
         check_territories(self.territories)
         return self

@@ -157,9 +157,15 @@ def training_summary(database: Database, principal: Principal, model_id: int) ->
             .where(Contribution.recording_id.in_(recording_ids))
         ).all()
         performer_ids = {p for _, p, _ in contributions}
-        cmo_ids |= set(
-            session.scalars(select(Mandate.cmo_id).where(Mandate.performer_id.in_(performer_ids)))
-        )
+        mandates = session.execute(
+            select(Mandate.performer_id, Mandate.cmo_id).where(
+                Mandate.performer_id.in_(performer_ids)
+            )
+        ).all()
+        cmos_of: dict[int, set[int]] = defaultdict(set)
+        for performer_id, cmo_id in mandates:
+            cmos_of[performer_id].add(cmo_id)
+        cmo_ids |= {cmo_id for _, cmo_id in mandates}
         cmo_names = sorted(
             session.scalars(select(Cmo.name).where(Cmo.id.in_(cmo_ids))) if cmo_ids else []
         )
@@ -179,8 +185,13 @@ def training_summary(database: Database, principal: Principal, model_id: int) ->
 
         def opt_out_for(recording_id: int, performer_id: int) -> dict[str, Any] | None:
             for change in opt_outs:
-                if change.get("recording_id") == recording_id or (
-                    change.get("performer_id") == performer_id
+                if (
+                    change.get("recording_id") == recording_id
+                    or change.get("performer_id") == performer_id
+                    or (
+                        change.get("scope") == "repertoire"
+                        and change["cmo_id"] in cmos_of[performer_id]
+                    )
                 ):
                     return dict(change)
             return None

@@ -10,8 +10,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from sostenuto import consent
-from sostenuto.api.deps import Caller, Db, SignedIn
+from sostenuto.api.deps import AppSettings, Caller, Db, SignedIn
+from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput
+from sostenuto.settings import Settings
+from sostenuto.storage import Database
+from sostenuto.transparency import Receipt
 
 router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
 
@@ -138,37 +142,65 @@ def get_rules(
     return [rule.as_json() for rule in found]
 
 
+def _receipt_json(receipt: Receipt | None) -> dict[str, Any] | None:
+    if receipt is None:
+        return None
+    return receipt.as_json()
+
+
+def _published(
+    database: Database, settings: Settings, caller: Principal, rule: consent.RuleView
+) -> dict[str, Any]:
+    """The rule, once its change is declared in the public log (rules for any licensee)."""
+    receipt = consent.publish_rule_change(database, settings, caller, rule)
+    return {**rule.as_json(), "log_entry": _receipt_json(receipt)}
+
+
 @router.post("/rules/permit", status_code=201)
-def post_permit(body: RuleRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+def post_permit(
+    body: RuleRequest, caller: SignedIn, database: Db, settings: AppSettings
+) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.permit(session, caller, **body.model_dump())
-    return rule.as_json()
+    return _published(database, settings, caller, rule)
 
 
 @router.post("/rules/prohibit", status_code=201)
-def post_prohibit(body: RuleRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+def post_prohibit(
+    body: RuleRequest, caller: SignedIn, database: Db, settings: AppSettings
+) -> dict[str, Any]:
     fields = body.model_dump()
     if fields.pop("conditions"):
         raise InvalidInput("a prohibition carries no conditions")
     with database.transaction() as session:
         rule = consent.prohibit(session, caller, **fields)
-    return rule.as_json()
+    return _published(database, settings, caller, rule)
 
 
 @router.post("/rules/opt-out", status_code=201)
-def post_opt_out(body: OptOutRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
+def post_opt_out(
+    body: OptOutRequest, caller: SignedIn, database: Db, settings: AppSettings
+) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.opt_out(session, caller, **body.model_dump())
-    return rule.as_json()
+    return _published(database, settings, caller, rule)
 
 
 @router.post("/rules/{rule_id}/revoke")
 def post_revoke(
-    rule_id: int, body: RevokeRequest, caller: SignedIn, database: Db
+    rule_id: int, body: RevokeRequest, caller: SignedIn, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.revoke_rule(session, caller, rule_id, effective_from=body.effective_from)
-    return rule.as_json()
+    return _published(database, settings, caller, rule)
+
+
+@router.post("/rules/{rule_id}/publish")
+def post_publish(
+    rule_id: int, caller: SignedIn, database: Db, settings: AppSettings
+) -> dict[str, Any] | None:
+    """Declare a rule's current state in the log again (idempotent: same change, same entry)."""
+    return _receipt_json(consent.publish_rule(database, settings, caller, rule_id))
 
 
 @router.get("/exports/{party}/{party_id}")
