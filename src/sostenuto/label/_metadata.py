@@ -1,11 +1,12 @@
 """AI labels in each format's own tags, written and read with mutagen.
 
 The same field names go into each format's conventional free-text slot: ID3v2 ``TXXX`` frames
-(MP3, and the ``id3 `` chunk of WAV/BWF), Vorbis comments (FLAC, Ogg Vorbis, Ogg Opus) and
-MP4 freeform atoms ``----:com.sostenuto:<NAME>`` (M4A). Fields: AI_GENERATED ("true"),
-DIGITAL_SOURCE_TYPE (IPTC URI), AI_MODEL, AI_LICENSEE, SOSTENUTO_LOG_ENTRY,
-SOSTENUTO_LICENCE, SOSTENUTO_CONSENT, SOSTENUTO_WATERMARK_ID (8 hex digits). Other tags in
-the file are kept. docs/labelling.md has the table.
+(MP3, and the ``id3 `` chunk of WAV/BWF, which also gets INFO and bext: see ``_riff``), Vorbis
+comments (FLAC, Ogg Vorbis, Ogg Opus) and MP4 freeform atoms ``----:com.sostenuto:<NAME>``
+(M4A). Fields: AI_GENERATED ("true"), DIGITAL_SOURCE_TYPE (IPTC URI), AI_MODEL,
+AI_LICENSEE, SOSTENUTO_LOG_ENTRY, SOSTENUTO_LICENCE, SOSTENUTO_CONSENT,
+SOSTENUTO_WATERMARK_ID (8 hex digits). Other tags in the file are kept.
+docs/labelling.md has the table.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mutagen.wave import WAVE
 
 from sostenuto.errors import UnsupportedFormat
 from sostenuto.label._model import Label, MetadataFinding
+from sostenuto.label._riff import read_riff_label, write_riff_label
 
 MP4_PREFIX = "----:com.sostenuto:"
 FIELDS = (
@@ -109,6 +111,7 @@ def write_metadata(path: str | Path, label: Label) -> None:
             handle.save(v2_version=4)
         else:
             handle.save()
+            write_riff_label(path, values)
         return
     for key in FIELDS:
         name = MP4_PREFIX + key if kind == "mp4" else key
@@ -124,7 +127,8 @@ def write_metadata(path: str | Path, label: Label) -> None:
 
 def read_metadata(path: str | Path) -> MetadataFinding:
     """The label fields found in ``path``'s tags."""
-    handle = _open(Path(path))
+    path = Path(path)
+    handle = _open(path)
     kind = _kind(handle)
     found: dict[str, str] = {}
     tags: Any = handle.tags
@@ -142,6 +146,10 @@ def read_metadata(path: str | Path) -> MetadataFinding:
                 value = str(items[0]) if items else None
             if value is not None:
                 found[key] = value
+    if isinstance(handle, WAVE):
+        # The ID3 chunk wins; INFO/bext fill in when a tool dropped it (they often do).
+        for key, value in read_riff_label(path).items():
+            found.setdefault(key, value)
     return MetadataFinding(
         present=bool(found),
         ai_generated=found.get("AI_GENERATED", "").lower() == "true",
