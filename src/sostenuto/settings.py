@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     ray_address: str | None = None
+    # Witnesses whose cosignatures the log accepts: cosignature/v1 verifier keys, comma-separated.
+    witness_keys: str = ""
 
     @property
     def resolved_database_url(self) -> str:
@@ -33,6 +35,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'sostenuto.sqlite3'}"
+
+    @property
+    def witness_key_list(self) -> list[str]:
+        return [key.strip() for key in self.witness_keys.split(",") if key.strip()]
 
     @property
     def keys_dir(self) -> Path:

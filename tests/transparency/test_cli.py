@@ -115,6 +115,49 @@ def test_prove_verify_witness_and_summary_from_the_command_line(
     )
     assert first.returncode == 0 and json.loads(first.stdout)["status"] == "first"
 
+    # A witness with a cosigning key: the log keeps its cosignature, clients can require it.
+    made_key = _run(env, "log", "witness-key", "w1.example.org", "--out", str(tmp_path / "w1"))
+    assert made_key.returncode == 0
+    witness_vkey = made_key.stdout.strip()
+    cosigning = _run(
+        env,
+        "log",
+        "witness",
+        str(site),
+        "--key",
+        key.stdout.strip(),
+        "--state",
+        str(tmp_path / "w1-state.json"),
+        "--cosign-key",
+        str(tmp_path / "w1"),
+    )
+    assert cosigning.returncode == 0, cosigning.stderr
+    (tmp_path / "cosigned.txt").write_text(json.loads(cosigning.stdout)["cosigned"])
+    kept = _run(
+        dict(env, SOSTENUTO_WITNESS_KEYS=witness_vkey),
+        "log",
+        "add-cosignature",
+        str(tmp_path / "cosigned.txt"),
+    )
+    assert kept.returncode == 0 and "w1.example.org" in kept.stdout
+    (tmp_path / "cosigned-receipt.json").write_text(_run(env, "log", "prove", "7").stdout)
+    for receipt, expected in (("cosigned-receipt.json", 0), ("receipt.json", 7)):
+        checked = _run(
+            env,
+            "log",
+            "verify",
+            str(tmp_path / receipt),
+            "--key",
+            key.stdout.strip(),
+            "--witness-key",
+            witness_vkey,
+        )
+        assert checked.returncode == expected, checked.stderr
+        if expected == 0:
+            assert "cosigned by w1.example.org" in checked.stdout
+        else:  # the receipt taken before the witness cosigned lacks the cosignature
+            assert "no cosignature by witness w1.example.org" in checked.stderr
+
     fork_dir = tmp_path / "fork"
     fork_dir.mkdir()
     fork = _fresh_sqlite(sqlite_template, fork_dir)

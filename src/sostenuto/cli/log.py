@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,24 +118,42 @@ def prove(
 def verify(
     bundle: Annotated[str, typer.Argument(help="A receipt or consistency bundle (JSON), or -.")],
     key: Annotated[str, typer.Option("--key", help="The log's verifier key, or a file with it.")],
+    witness_keys: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="A witness's cosigner key (or file); repeatable."),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="Witness cosignatures required (default: all given).")
+    ] = None,
 ) -> None:
-    """Verify a bundle offline, from nothing but the log's verifier key."""
-    from sostenuto.transparency import verify_consistency_bundle, verify_receipt
+    """Verify a bundle offline, from nothing but the log's (and witnesses') keys."""
+    from sostenuto.transparency import (
+        require_cosignatures,
+        verify_consistency_bundle,
+        verify_receipt,
+    )
 
     data = _read_json(bundle)
     if not isinstance(data, dict):
         raise InvalidInput("a bundle is a JSON object")
     if data.get("format") == "sostenuto-consistency/1":
         old, new = verify_consistency_bundle(data, _key(key))
-        console.print(
-            f"[green]consistent[/green]: {new.origin} at size {new.size} extends size {old.size}"
-        )
+        message = f"{new.origin} at size {new.size} extends size {old.size}"
+        verdict = "consistent"
+        note = str(data["second"])
     else:
         verified = verify_receipt(data, _key(key))
-        console.print(
-            f"[green]verified[/green]: entry {verified.index} is in {verified.checkpoint.origin} "
+        message = (
+            f"entry {verified.index} is in {verified.checkpoint.origin} "
             f"at size {verified.checkpoint.size}"
         )
+        verdict = "verified"
+        note = str(data["checkpoint"])
+    if witness_keys:
+        keys = [_key(value) for value in witness_keys]
+        found = require_cosignatures(note, keys, quorum or len(keys))
+        message += f", cosigned by {', '.join(sorted(found))}"
+    console.print(f"[green]{verdict}[/green]: {message}")
 
 
 @log_app.command("witness")
@@ -142,12 +161,59 @@ def witness_command(
     source: Annotated[str, typer.Argument(help="Tile base URL (…/log) or a mirror directory.")],
     key: Annotated[str, typer.Option("--key", help="The log's verifier key, or a file with it.")],
     state: Annotated[Path, typer.Option(help="Where this witness keeps its last checkpoint.")],
+    cosign_key: Annotated[
+        Path | None,
+        typer.Option(help="This witness's signing key (from 'log witness-key'): cosign."),
+    ] = None,
+    submit: Annotated[
+        str | None,
+        typer.Option(help="Hand the cosignature to the log at this base URL (SOSTENUTO_TOKEN)."),
+    ] = None,
 ) -> None:
     """Check the log's newest checkpoint against the last verified one; alarm on a split view."""
-    from sostenuto.transparency import witness
+    from sostenuto.transparency import Cosigner, submit_cosignature, witness
 
-    report = witness(source, _key(key), state)
-    print_json(report.__dict__)
+    cosigner = Cosigner.parse(cosign_key.read_text()) if cosign_key else None
+    if submit and cosigner is None:
+        raise InvalidInput("--submit needs --cosign-key: there is nothing to hand over")
+    report = witness(source, _key(key), state, cosigner)
+    result: dict[str, object] = dict(report.__dict__)
+    if submit and report.cosigned:
+        token = os.environ.get("SOSTENUTO_TOKEN")
+        if not token:
+            raise InvalidInput("--submit needs SOSTENUTO_TOKEN (an auditor token of that log)")
+        result["accepted_by_log"] = submit_cosignature(submit, report.cosigned, token)
+    print_json(result)
+
+
+@log_app.command("witness-key")
+def witness_key(
+    name: Annotated[str, typer.Argument(help="The witness's name, e.g. witness.example.org/w1.")],
+    out: Annotated[Path, typer.Option(help="Where to write the signing key (mode 0600).")],
+) -> None:
+    """Create a witness's cosigning key; print the verifier key to give to the log and clients."""
+    from sostenuto.transparency import Cosigner
+
+    if out.exists():
+        raise InvalidInput(f"{out} exists; a witness key is never overwritten")
+    cosigner = Cosigner.generate(name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(cosigner) + "\n")
+    console.print(str(cosigner.public_key))
+
+
+@log_app.command("add-cosignature")
+def add_cosignature(
+    note: Annotated[str, typer.Argument(help="A cosigned checkpoint (file), or - for stdin.")],
+) -> None:
+    """Keep known witnesses' cosignatures (SOSTENUTO_WITNESS_KEYS) on the log's checkpoint."""
+    from sostenuto.transparency import add_cosignatures
+
+    text = sys.stdin.read() if note == "-" else Path(note).read_text()
+    names = add_cosignatures(_context.database(), get_settings(), _context.principal(), text)
+    console.print(f"kept cosignatures of {', '.join(names)}")
 
 
 @log_app.command("mirror")

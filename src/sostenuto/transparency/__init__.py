@@ -7,6 +7,14 @@ raises an alarm on a split view. Training-content summaries (EU AI Office templa
 2025) are filled from the log.
 """
 
+from sostenuto.transparency._cosign import (
+    Cosigner,
+    CosignerKey,
+    cosign,
+    require_cosignatures,
+    verify_cosignature,
+)
+from sostenuto.transparency._cosignatures import add_cosignatures
 from sostenuto.transparency._declare import Receipt, append_prepared, declare, declare_batch
 from sostenuto.transparency._entries import ENTRY_TYPES, SCHEMA_VERSION, SCHEMAS
 from sostenuto.transparency._keys import log_signer, verifier_key
@@ -49,7 +57,13 @@ from sostenuto.transparency._store import (
 )
 from sostenuto.transparency._summary import audio_size_band, models_with_runs, training_summary
 from sostenuto.transparency._tiles import tile_path, tiles_for_size
-from sostenuto.transparency._witness import SplitView, WitnessReport, mirror, witness
+from sostenuto.transparency._witness import (
+    SplitView,
+    WitnessReport,
+    mirror,
+    submit_cosignature,
+    witness,
+)
 
 __all__ = [
     "EMPTY_ROOT",
@@ -57,6 +71,8 @@ __all__ = [
     "SCHEMAS",
     "SCHEMA_VERSION",
     "Checkpoint",
+    "Cosigner",
+    "CosignerKey",
     "LeafInput",
     "Receipt",
     "SignedCheckpoint",
@@ -65,11 +81,13 @@ __all__ = [
     "VerifiedEntry",
     "Verifier",
     "WitnessReport",
+    "add_cosignatures",
     "append_prepared",
     "audio_size_band",
     "checkpoint",
     "consistency_bundle",
     "consistency_proof",
+    "cosign",
     "declare",
     "declare_batch",
     "inclusion_bundle",
@@ -85,9 +103,11 @@ __all__ = [
     "prove_inclusion",
     "read_entries",
     "read_tile",
+    "require_cosignatures",
     "root_at",
     "root_hash",
     "sign_note",
+    "submit_cosignature",
     "summary_pdf",
     "tile_path",
     "tiles_for_size",
@@ -96,6 +116,7 @@ __all__ = [
     "verify_checkpoint",
     "verify_consistency",
     "verify_consistency_bundle",
+    "verify_cosignature",
     "verify_inclusion",
     "verify_receipt",
     "witness",

@@ -43,8 +43,8 @@ def _valid_name(name: str) -> bool:
     return bool(name) and "+" not in name and not any(c.isspace() for c in name)
 
 
-def key_hash(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public).digest()[:4]
+def key_hash(name: str, public: bytes, algorithm: int = ALG_ED25519) -> bytes:
+    return hashlib.sha256(name.encode() + b"\n" + bytes([algorithm]) + public).digest()[:4]
 
 
 @dataclass(frozen=True)

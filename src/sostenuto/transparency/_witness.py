@@ -21,6 +21,7 @@ from rich.progress import Progress
 
 from sostenuto.errors import IntegrityFailure, NotFound
 from sostenuto.storage import Database
+from sostenuto.transparency._cosign import Cosigner, cosign
 from sostenuto.transparency._merkle import (
     HASH_SIZE,
     consistency_proof,
@@ -100,6 +101,7 @@ class WitnessReport:
     previous_size: int | None
     size: int
     root: str
+    cosigned: str | None = None  # the checkpoint with this witness's cosignature added
 
 
 def _load_state(path: Path) -> Checkpoint | None:
@@ -126,8 +128,14 @@ def _save_state(path: Path, head: Checkpoint, note: str) -> None:
     os.replace(temporary, path)  # never a half-written state
 
 
-def witness(source: str, vkey: str, state_path: Path) -> WitnessReport:
-    """Verify the log's latest checkpoint against the last one this witness accepted."""
+def witness(
+    source: str, vkey: str, state_path: Path, cosigner: Cosigner | None = None
+) -> WitnessReport:
+    """Verify the log's latest checkpoint against the last one this witness accepted.
+
+    With a ``cosigner`` key, a checkpoint that verified is cosigned (C2SP cosignature/v1);
+    a split view is never cosigned.
+    """
     verifier = Verifier.parse(vkey)
     fetch = source_fetcher(source)
     note = fetch("checkpoint").decode()
@@ -136,9 +144,10 @@ def witness(source: str, vkey: str, state_path: Path) -> WitnessReport:
     nodes = tile_nodes(remote_tiles(fetch, head.size))
     if head.size and root_hash(nodes, head.size) != head.root:
         raise IntegrityFailure("the log's tiles do not add up to its signed checkpoint root")
+    root = base64.b64encode(head.root).decode()
     if previous is None:
         _save_state(state_path, head, note)
-        return WitnessReport("first", None, head.size, base64.b64encode(head.root).decode())
+        return WitnessReport("first", None, head.size, root, _cosigned(note, cosigner))
     if previous.origin != head.origin:
         raise IntegrityFailure(f"this witness follows {previous.origin}, not {head.origin}")
     try:
@@ -160,7 +169,27 @@ def witness(source: str, vkey: str, state_path: Path) -> WitnessReport:
         ) from None
     status = "unchanged" if head.size == previous.size else "advanced"
     _save_state(state_path, head, note)
-    return WitnessReport(status, previous.size, head.size, base64.b64encode(head.root).decode())
+    return WitnessReport(status, previous.size, head.size, root, _cosigned(note, cosigner))
+
+
+def _cosigned(note: str, cosigner: Cosigner | None) -> str | None:
+    return None if cosigner is None else cosign(note, cosigner)
+
+
+def submit_cosignature(api_base: str, cosigned: str, token: str) -> list[str]:
+    """Hand a cosigned checkpoint to the log (``POST /api/v1/log/cosignatures``)."""
+    response = httpx.post(
+        f"{api_base.rstrip('/')}/api/v1/log/cosignatures",
+        json={"note": cosigned},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30.0,
+    )
+    if response.status_code >= 400:
+        raise IntegrityFailure(
+            f"the log refused the cosignature ({response.status_code}): {response.text[:300]}"
+        )
+    accepted: list[str] = response.json()["accepted"]
+    return accepted
 
 
 def mirror(database: Database, directory: Path, *, size: int | None = None) -> int:

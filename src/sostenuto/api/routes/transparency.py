@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sostenuto.api.deps import AppSettings, Caller, Db, SignedIn
 from sostenuto.errors import IntegrityFailure
 from sostenuto.transparency import (
+    add_cosignatures,
     checkpoint,
     consistency_bundle,
     declare,
@@ -46,6 +47,10 @@ class EntryIn(BaseModel):
 
 class BatchIn(BaseModel):
     entries: list[EntryIn] = Field(min_length=1, max_length=100_000)
+
+
+class CosignedIn(BaseModel):
+    note: str = Field(description="A checkpoint of this log with witness cosignature lines.")
 
 
 class VerifyIn(BaseModel):
@@ -105,6 +110,14 @@ def get_inclusion(index: int, database: Db, size: int | None = None) -> dict[str
 @router.get("/proofs/consistency")
 def get_consistency(database: Db, first: int, second: int | None = None) -> dict[str, Any]:
     return consistency_bundle(database, first, second)
+
+
+@router.post("/cosignatures")
+def post_cosignatures(
+    body: CosignedIn, database: Db, settings: AppSettings, caller: SignedIn
+) -> dict[str, list[str]]:
+    """A witness (auditor token) hands over its cosignature; known witnesses' are kept."""
+    return {"accepted": add_cosignatures(database, settings, caller, body.note)}
 
 
 @router.post("/verify")
