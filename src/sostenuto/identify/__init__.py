@@ -44,6 +44,7 @@ from sostenuto.identify._screen import (
     screen_id_of,
     screens_dir,
 )
+from sostenuto.identify._shard_pool import RayShardPool
 from sostenuto.identify._shards import ShardedIndex, shard_of
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "IndexStats",
     "Match",
     "OutputReport",
+    "RayShardPool",
     "RegisteredAudio",
     "ScreenReport",
     "ScreenRequest",
