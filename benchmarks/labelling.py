@@ -40,7 +40,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import music_files
+from corpus import CACHE, music_files
 from sostenuto.audio import decode
 from sostenuto.label import _watermark as wm
 
@@ -187,7 +187,11 @@ def run_ours(
             audio_s += host.shape[0] / rate
             marked_path = folder / f"t{index}.wav"
             soundfile.write(str(marked_path), marked, rate, subtype="PCM_16")
-            row: dict[str, Any] = {"track": track.name, "id": watermark_id}
+            row: dict[str, Any] = {
+                "track": track.name,
+                "package": track.relative_to(CACHE).parts[0],
+                "id": watermark_id,
+            }
             row.update(_quality(orig, marked_path))
             for name in ATTACKS:
                 attacked = _attack(name, marked_path, folder, rng)
@@ -206,7 +210,11 @@ def run_ours(
             rows.append(row)
             if peer:
                 peer_jobs.append((orig, folder / f"t{index}.perth.wav"))
-    summary: dict[str, Any] = {"tracks": len(rows), "attacks": {}}
+    summary: dict[str, Any] = {
+        "tracks": len(rows),
+        "packages": sorted({row["package"] for row in rows}),
+        "attacks": {},
+    }
     for name in ATTACKS:
         results = [row[name] for row in rows]
         summary["attacks"][name] = {
@@ -214,6 +222,7 @@ def run_ours(
             "bit_accuracy": float(np.mean([r["bit_accuracy"] for r in results])),
             "wrong_ids": int(sum(r["wrong_id"] for r in results)),
             "median_z": float(np.median([r["z"] for r in results])),
+            "min_z": float(np.min([r["z"] for r in results])),
         }
     for key in ("snr_db", "segsnr_db", "lsd_db"):
         values = [row[key] for row in rows]
@@ -393,6 +402,7 @@ def main() -> None:
     table.add_column("Sostenuto detected", justify="right")
     table.add_column("bit accuracy", justify="right")
     table.add_column("wrong ids", justify="right")
+    table.add_column("z min / median", justify="right")
     table.add_column("Perth detected", justify="right")
     table.add_column("target", justify="right")
     for name, result in ours["attacks"].items():
@@ -401,6 +411,7 @@ def main() -> None:
             f"{result['detection_rate']:.1%}",
             f"{result['bit_accuracy']:.1%}",
             str(result["wrong_ids"]),
+            f"{result['min_z']:.1f} / {result['median_z']:.1f}",
             f"{perth['attacks'][name]['detection_rate']:.1%}" if perth else "-",
             f">= {TARGETS[name]:.0%}" if name in TARGETS else "",
         )

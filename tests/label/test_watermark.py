@@ -126,3 +126,61 @@ def test_decoder_rate_path_matches(marked: np.ndarray, tmp_path: Path) -> None:
     soundfile.write(str(wav), marked, RATE, subtype="PCM_16")
     audio = decode(wav, sample_rate=wm.RATE)
     assert detect(audio.samples).watermark_id == WATERMARK_ID
+
+
+def test_strength_must_be_a_fraction(host: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        embed(host[:RATE], RATE, 1, strength=1.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.floats(1e-4, 10.0),
+    st.floats(1e-6, 1.0),
+    st.floats(0.05, 1.0),
+)
+def test_allocation_spends_at_most_the_budget_within_every_cap(
+    seed: int, budget_share: float, noise: float, cap: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    # Music-like power: a log-normal spread over five orders of magnitude, some exact zeros.
+    power = np.exp(rng.normal(0.0, 3.0, size=(40, wm.BINS))) * (rng.random((40, wm.BINS)) > 0.05)
+    budget = budget_share * 1e-3 * float(power.sum())
+    relative = wm._allocation(power, budget, noise, cap)
+    spent = float(np.sum(relative**2 * (power + 1e-20)))
+    assert relative.shape == power.shape
+    assert np.all(relative >= 0) and np.all(relative <= cap + 1e-12)
+    assert spent <= budget * (1 + 1e-9)
+    ceiling = wm._allocation(power, math.inf, noise, cap)  # no budget limit: every cap
+    if float(np.sum(ceiling**2 * (power + 1e-20))) > budget:
+        assert spent == pytest.approx(budget, rel=1e-6)  # the whole budget is spent
+    else:
+        assert np.array_equal(relative, ceiling)
+    assert np.all(relative <= ceiling + 1e-12)
+
+
+def test_allocation_favours_cells_near_the_noise_level() -> None:
+    # One loud cell, one near the noise, one far under it, in a flat neighbourhood.
+    power = np.full((1, wm.BINS), 1.0)
+    power[0, 40], power[0, 80], power[0, 120] = 1e4, 1.0, 1e-4
+    relative = wm._allocation(power, 1e-3 * float(power.sum()), 1.0, wm.MAX_RELATIVE)
+    mark = relative**2 * power
+    assert mark[0, 80] > mark[0, 40] and mark[0, 80] > mark[0, 120]
+    assert relative[0, 40] < relative[0, 80] <= relative[0, 120]
+
+
+def test_dark_music_survives_white_noise_at_20_db() -> None:
+    # 99 % of the energy under 300 Hz, 1-6 kHz 35 dB down: noise at 20 dB swamps that band
+    # (the previous 1-6 kHz mark scored z ~ 4 here), so this needs the band reaching down to
+    # ~300 Hz and the allocation toward cells near the noise level (z ~ 11).
+    bright = synth_music(12.0, seed=8).astype(np.float64)
+    sos = signal.butter(4, 400, "lowpass", fs=RATE, output="sos")
+    dark = (signal.sosfilt(sos, bright, axis=0) + 0.1 * bright).astype(np.float32)
+    samples, report = embed(dark, RATE, WATERMARK_ID)
+    assert report.snr_db >= 30.0
+    rng = np.random.default_rng(4)
+    noisy = samples.astype(np.float64)
+    noisy += rng.normal(0, math.sqrt(np.mean(noisy**2) / 100), noisy.shape)
+    start = int(1.3 * RATE)
+    assert detect(_mono16(noisy[start : start + 10 * RATE])).watermark_id == WATERMARK_ID
