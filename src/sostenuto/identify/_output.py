@@ -54,7 +54,7 @@ def check_output(
         import hashlib
 
         sha256 = hashlib.sha256(source).hexdigest()
-        audio = decode_bytes(source, sample_rate=SAMPLE_RATE, mono=True)
+        audio = decode_bytes(source, sample_rate=SAMPLE_RATE, mono=True, fast_resample=True)
         fingerprint = fingerprint_samples(audio.samples, query=True)
     else:
         sha256 = file_sha256(source)
