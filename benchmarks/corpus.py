@@ -10,9 +10,11 @@ Each package's ``copyright`` file is kept beside its audio so the licence travel
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 CACHE = Path(os.environ.get("SOSTENUTO_CORPUS", Path.home() / ".cache" / "sostenuto" / "corpus"))
@@ -24,7 +26,7 @@ MUSIC_PACKAGES = [
     "singularity-music",
     "planetblupi-music-ogg",
 ]
-VOICE_PACKAGES = ["hedgewars-data", "warzone2100-data"]
+VOICE_PACKAGES = ["hedgewars-data", "warzone2100-data", "0ad-data"]
 AUDIO_SUFFIXES = {".ogg", ".opus", ".flac", ".wav", ".mp3"}
 
 
@@ -69,6 +71,68 @@ def hedgewars_voices() -> dict[str, list[Path]]:
     return packs
 
 
+# Warzone 2100 voice folders inside ``base.wz`` (a zip): the tutorial narration (about 3 s
+# sentences), the commander's unit replies and the three multiplayer taunt voices. NEXUS (an
+# AI voice under a vocoder effect) and the radio-filtered pilot chatter are left out.
+WARZONE_VOICES = {
+    "wz-tutorial": "audio/tutorial/",
+    "wz-commander": "audio/memressp/cmndrvoc/",
+    "wz-taunt1": "audio/taunts/taunt1/",
+    "wz-taunt2": "audio/taunts/taunt2/",
+    "wz-taunt3": "audio/taunts/taunt3/",
+}
+
+
+def warzone_voices() -> dict[str, list[Path]]:
+    """Warzone 2100 voices unpacked from ``base.wz`` (GPL-2+, Eidos Interactive and the
+    Warzone 2100 Project per the package's copyright file; no voice actor is credited)."""
+    root = fetch("warzone2100-data")
+    target = root / "voices"
+    if not (target / ".complete").exists():
+        (archive,) = root.rglob("base.wz")
+        with zipfile.ZipFile(archive) as wz:
+            for name in wz.namelist():
+                if name.endswith(".ogg") and name.startswith(tuple(WARZONE_VOICES.values())):
+                    wz.extract(name, target)
+        (target / ".complete").write_text("ok\n")
+    return {
+        voice: sorted((target / folder).glob("*.ogg")) for voice, folder in WARZONE_VOICES.items()
+    }
+
+
+def zeroad_voices() -> dict[str, list[Path]]:
+    """0 A.D. citizen voices, one folder per civilisation and sex (CC-BY-SA-3.0 per the
+    package's copyright file; performers in ``gui/credits/texts/audio.json``, kept beside).
+
+    ``0ad-data`` is 1.4 GB holding one 3.2 GB ``public.zip``; only the voices and the credits
+    are kept, the rest is deleted after unpacking.
+    """
+    target = CACHE / "0ad-data"
+    if not (target / ".complete").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+            subprocess.run(["apt-get", "download", "0ad-data"], cwd=tmp, check=True)
+            (deb,) = Path(tmp).glob("*.deb")
+            subprocess.run(["dpkg", "-x", str(deb), tmp], check=True)
+            (public,) = Path(tmp).rglob("mods/public/public.zip")
+            with zipfile.ZipFile(public) as archive:
+                for name in archive.namelist():
+                    if (name.startswith("audio/voice/") and name.endswith(".ogg")) or (
+                        name == "gui/credits/texts/audio.json"
+                    ):
+                        archive.extract(name, target / "voices")
+            (copyright_file,) = Path(tmp).rglob("doc/0ad-data/copyright")
+            shutil.copy(copyright_file, target / "copyright")
+        (target / ".complete").write_text("ok\n")
+    voices: dict[str, list[Path]] = {}
+    for folder in sorted((target / "voices" / "audio" / "voice").glob("*/civ")):
+        for sex in ("female", "male"):
+            files = sorted(folder.glob(f"civ_{sex}_*.ogg"))
+            if files:
+                voices[f"0ad-{folder.parent.name}-{sex}"] = files
+    return voices
+
+
 def main(argv: list[str]) -> None:
     want = argv[1:] or ["music", "voices"]
     if "music" in want:
@@ -77,7 +141,8 @@ def main(argv: list[str]) -> None:
     if "voices" in want:
         for name, files in hedgewars_voices().items():
             print(f"hedgewars voice {name}: {len(files)} files")
-        fetch("warzone2100-data")
+        for name, files in (warzone_voices() | zeroad_voices()).items():
+            print(f"voice {name}: {len(files)} files")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def test_enrol_screen_read_and_declare_over_http(
     assert enrolled.status_code == 201, enrolled.text
     assert {v["performer_id"] for v in enrolled.json()} == {registry_sqlite.alice}
     listed = client.get("/api/v1/voice/voiceprints", headers=_auth(tokens["cmo"])).json()
-    assert len(listed) == 1 and all("embedding" not in v for v in listed)
+    assert len(listed) == 2 and all("embedding" not in v for v in listed)
+    assert {v["model_name"] for v in listed} == {"resemblyzer-ge2e", "mfcc-stats"}
 
     path, _ = conversation
     screened = client.post(

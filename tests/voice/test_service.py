@@ -44,7 +44,8 @@ def test_screening_finds_the_enrolled_voice_where_it_speaks(
     enrolled = enrol_voice(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(4))
     )
-    assert [v.model_name for v in enrolled] == ["resemblyzer-ge2e"]
+    # The GE2E embedding and the MFCC statistics fused with it at screening.
+    assert [v.model_name for v in enrolled] == ["resemblyzer-ge2e", "mfcc-stats"]
     assert all(v.clips == 4 and v.voiced_seconds > 8 for v in enrolled)
 
     path, spans = conversation
@@ -149,7 +150,7 @@ def test_reenrolment_keeps_history_and_one_current_version(
     assert {v.id for v in current} == {v.id for v in second}
     assert {v.id for v in history} == {v.id for v in first} | {v.id for v in second}
     assert not any(v.current for v in history if v.id in {w.id for w in first})
-    assert events == 2
+    assert events == 4  # two prints (GE2E, MFCC statistics) per enrolment
 
 
 def test_failed_enrolment_leaves_the_previous_voiceprint(

@@ -13,11 +13,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sostenuto.voice import VoiceIndex, threshold_for_rate, timeline_svg
-from sostenuto.voice._calibration import Calibration, calibration_for, impostor_curve
-from sostenuto.voice._match import SegmentVerdict, merge
+from sostenuto.voice import VoiceIndex, _mfcc, threshold_for_rate, timeline_svg
+from sostenuto.voice._calibration import (
+    Calibration,
+    Fusion,
+    calibration_for,
+    fusion,
+    impostor_curve,
+)
+from sostenuto.voice._embed import Segment
+from sostenuto.voice._match import SegmentVerdict, judge_fused, merge
 from sostenuto.voice._types import RangeReport, ScreeningReport
-from sostenuto.voice._vad import voiced_regions
+from sostenuto.voice._vad import Region, voiced_regions
 from tests.voice.conftest import ALICE, RATE, samples
 
 unit_rows = st.integers(2, 40).flatmap(
@@ -74,6 +81,61 @@ def test_false_match_rate_falls_as_the_score_rises() -> None:
     assert calibration.false_match_rate(calibration.threshold) == pytest.approx(0.01, abs=0.005)
     stored = calibration_for("resemblyzer-ge2e")
     assert 0.5 < stored.threshold < 1.0
+
+    stored_fusion = fusion()
+    assert stored_fusion.mfcc_mean.shape == stored_fusion.mfcc_std.shape == (_mfcc.DIM,)
+    assert stored_fusion.ge2e[1] > 0 and stored_fusion.mfcc[1] > 0
+
+
+@given(st.floats(-1, 1), st.floats(-1, 1), st.floats(0.0, 0.5))
+def test_fused_score_rises_with_either_score(ge2e: float, mfcc: float, step: float) -> None:
+    constants = Fusion(
+        Calibration("fused", 3.0, 0.01, (), "test"),
+        (0.7, 0.08),
+        (0.1, 0.3),
+        np.zeros(_mfcc.DIM, np.float32),
+        np.ones(_mfcc.DIM, np.float32),
+    )
+    base = constants.score(np.array([[ge2e]], np.float32), np.array([[mfcc]], np.float32))
+    up_g = constants.score(np.array([[ge2e + step]], np.float32), np.array([[mfcc]], np.float32))
+    up_m = constants.score(np.array([[ge2e]], np.float32), np.array([[mfcc + step]], np.float32))
+    assert up_g[0, 0] >= base[0, 0] and up_m[0, 0] >= base[0, 0]
+
+
+def test_mfcc_statistics_cover_only_the_voiced_frames() -> None:
+    t = np.arange(3 * RATE) / RATE
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    noise = np.random.default_rng(2).normal(0, 0.3, 3 * RATE).astype(np.float32)
+    signal = np.concatenate([tone, noise])
+    first = _mfcc.signal_statistics(signal, [Region(0, 3 * RATE)])
+    second = _mfcc.signal_statistics(signal, [Region(3 * RATE, 6 * RATE)])
+    alone = _mfcc.signal_statistics(tone, [Region(0, 3 * RATE)])
+    assert first.shape == (_mfcc.DIM,)
+    # The tone's statistics barely notice the noise beside it (frames at the edge overlap).
+    assert np.linalg.norm(first - alone) < 0.05 * np.linalg.norm(first - second)
+    # Nothing voiced: every frame counts, rather than an empty (NaN) statistic.
+    assert np.isfinite(_mfcc.signal_statistics(signal, [])).all()
+
+
+def test_fused_judgement_searches_only_voices_with_both_prints() -> None:
+    rng = np.random.default_rng(4)
+    ge2e = _unit(rng.random((3, 8)).tolist())
+    mfcc = _unit(rng.random((3, _mfcc.DIM)).tolist())
+    constants = Fusion(
+        Calibration("fused", -100.0, 0.01, (), "test"),  # everything passes
+        (0.0, 1.0),
+        (0.0, 1.0),
+        np.zeros(_mfcc.DIM, np.float32),
+        np.ones(_mfcc.DIM, np.float32),
+    )
+    # Performer 1 has no MFCC print, performer 3 no GE2E print: only 2 can be matched.
+    index = VoiceIndex([1, 2], ge2e[:2])
+    mfcc_index = VoiceIndex([2, 3], mfcc[1:])
+    segment_list = [Segment(0.0, 3.0, ge2e[0]), Segment(3.0, 6.0, ge2e[1])]
+    verdicts = judge_fused(segment_list, mfcc[:2], index, mfcc_index, constants)
+    assert [v.performer_id for v in verdicts] == [2, 2]
+    nobody = judge_fused(segment_list, mfcc[:2], index, VoiceIndex([3], mfcc[2:]), constants)
+    assert [v.performer_id for v in nobody] == [None, None]
 
 
 verdicts = st.lists(

@@ -1,10 +1,11 @@
 """Voice protection: performers' voiceprints, enrolment, and screening of audio for them.
 
 A CMO enrols a performer's voice from reference clips (:func:`enrol_voice`); the voiceprint
-is a GE2E speaker embedding (resemblyzer, CPU, weights inside its wheel) stored per model
-version. :func:`screen_file` finds voiced regions in any file, matches every segment against
-every enrolled voice with a threshold calibrated to a false-match rate, and checks each
-matched performer's ``voice-clone`` consent for the licensee, territory and date.
+is a GE2E speaker embedding (resemblyzer, CPU, weights inside its wheel) plus MFCC statistics,
+stored per model version. :func:`screen_file` finds voiced regions in any file, scores every
+segment against every enrolled voice (the two cosines fused) with a threshold calibrated to a
+false-match rate, and checks each matched performer's ``voice-clone`` consent for the
+licensee, territory and date.
 torch and resemblyzer are optional (the ``voice`` extra) and imported only when used.
 """
 

@@ -15,11 +15,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from sostenuto.errors import IntegrityFailure
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 TARGET_FMR = 0.01
+# The fused score: GE2E cosine and MFCC-statistics cosine, each standardised by the mean and
+# standard deviation of its clean impostor scores, summed (docs/voice.md).
+FUSION_KEY = "resemblyzer-ge2e+mfcc-stats"
 
 
 @dataclass(frozen=True)
@@ -88,3 +92,42 @@ def calibration_for(model_name: str, emphasis: str = "none") -> Calibration:
             f"no usable calibration for voice model {key!r} in {CALIBRATION_FILE.name}",
             details={"error": str(error)},
         ) from error
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the two scores are combined, the MFCC standardisation, and the fused threshold."""
+
+    calibration: Calibration
+    ge2e: tuple[float, float]  # impostor mean and standard deviation of the GE2E cosine
+    mfcc: tuple[float, float]  # the same for the MFCC-statistics cosine
+    mfcc_mean: npt.NDArray[np.float32]
+    mfcc_std: npt.NDArray[np.float32]
+
+    def score(
+        self, ge2e: npt.NDArray[np.float32], mfcc: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The fused score of aligned GE2E and MFCC cosine matrices."""
+        fused = (ge2e - self.ge2e[0]) / self.ge2e[1] + (mfcc - self.mfcc[0]) / self.mfcc[1]
+        return np.asarray(fused, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def fusion() -> Fusion:
+    """The stored fusion of GE2E and MFCC statistics."""
+    calibration = calibration_for(FUSION_KEY)
+    try:
+        data = json.loads(CALIBRATION_FILE.read_text())
+        terms = data[FUSION_KEY]["terms"]
+        mfcc = data["mfcc-stats"]
+        ge2e_mean, ge2e_std = (float(v) for v in terms["resemblyzer-ge2e"])
+        mfcc_mean, mfcc_std = (float(v) for v in terms["mfcc-stats"])
+        mean = np.asarray(mfcc["mean"], dtype=np.float32)
+        std = np.asarray(mfcc["std"], dtype=np.float32)
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise IntegrityFailure(
+            f"no usable score fusion in {CALIBRATION_FILE.name}", details={"error": str(error)}
+        ) from error
+    if mean.shape != std.shape or mean.ndim != 1 or ge2e_std <= 0 or mfcc_std <= 0:
+        raise IntegrityFailure(f"malformed score fusion in {CALIBRATION_FILE.name}")
+    return Fusion(calibration, (ge2e_mean, ge2e_std), (mfcc_mean, mfcc_std), mean, std)

@@ -1,8 +1,9 @@
 """Enrolment: reference clips of a performer's voice become a stored voiceprint.
 
-Every clip is decoded, checked and embedded before anything is written; the voiceprints (one
-per vocal emphasis, so screening can use either) are then stored in one transaction. A clip
-that fails any check aborts the enrolment and the previous voiceprint stays current.
+Every clip is decoded, checked and embedded before anything is written; the voiceprints (the
+GE2E embedding, and the MFCC statistics fused with it at screening) are then stored in one
+transaction. A clip that fails any check aborts the enrolment and the previous voiceprint
+stays current.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from sostenuto.audit import record_change
 from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput
 from sostenuto.storage import Database
-from sostenuto.voice._calibration import calibration_key
+from sostenuto.voice import _mfcc
+from sostenuto.voice._calibration import calibration_key, fusion
 from sostenuto.voice._embed import EMPHASES, Emphasis, Floats, normalised_mean, partials
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel, load_model
 from sostenuto.voice._store import info, performer_or_404, require_manager, save_voiceprint
 from sostenuto.voice._types import VoiceprintInfo
-from sostenuto.voice._vad import is_silent
+from sostenuto.voice._vad import Region, is_silent
 
 MIN_CLIP_SECONDS = 0.5
 MIN_CLIP_VOICED = 0.5
@@ -66,6 +68,7 @@ class _Embedded:
     sha256: str
     voiced_seconds: float
     vectors: dict[Emphasis, Floats]
+    mfcc: Floats  # raw MFCC statistics of the voiced frames
 
 
 def _embed_clip(model: SpeakerModel, clip: Clip) -> _Embedded:
@@ -82,6 +85,7 @@ def _embed_clip(model: SpeakerModel, clip: Clip) -> _Embedded:
         raise InvalidInput(f"clip {clip.name!r} is silent: no voice to enrol", details=where)
     vectors: dict[Emphasis, Floats] = {}
     voiced = 0.0
+    regions: list[Region] = []
     for emphasis in EMPHASES:
         found = partials(model, samples, emphasis)
         voiced = found.voiced_seconds
@@ -92,7 +96,8 @@ def _embed_clip(model: SpeakerModel, clip: Clip) -> _Embedded:
                 details=where,
             )
         vectors[emphasis] = normalised_mean(found.embeddings)
-    return _Embedded(clip.name, digest, voiced, vectors)
+        regions = found.regions
+    return _Embedded(clip.name, digest, voiced, vectors, _mfcc.signal_statistics(samples, regions))
 
 
 def _check_consistency(embedded: list[_Embedded]) -> None:
@@ -137,17 +142,28 @@ def enrol_voice(
         )
     _check_consistency(embedded)
     hashes = [e.sha256 for e in embedded]
+    constants = fusion()  # read before writing: a broken calibration must not half-enrol
+    prints: list[tuple[str, str, Floats]] = [
+        (
+            calibration_key(model.name, emphasis),
+            model.version,
+            normalised_mean(np.stack([e.vectors[emphasis] for e in embedded])),
+        )
+        for emphasis in EMPHASES
+    ]
+    raw = np.mean(np.stack([e.mfcc for e in embedded]), axis=0).astype(np.float32)
+    mfcc = _mfcc.standardise(raw, constants.mfcc_mean, constants.mfcc_std)[0]
+    prints.append((_mfcc.MODEL_NAME, _mfcc.model_version(), mfcc))
     created: list[VoiceprintInfo] = []
     with database.transaction() as session:
         performer = performer_or_404(session, performer_id)
-        for emphasis in EMPHASES:
-            vector = normalised_mean(np.stack([e.vectors[emphasis] for e in embedded]))
+        for model_name, model_version, vector in prints:
             row = save_voiceprint(
                 session,
                 principal,
                 performer_id=performer_id,
-                model_name=calibration_key(model.name, emphasis),
-                model_version=model.version,
+                model_name=model_name,
+                model_version=model_version,
                 vector=vector,
                 clip_sha256=hashes,
                 voiced_seconds=total,

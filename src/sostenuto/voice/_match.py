@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sostenuto.voice._calibration import Calibration
+from sostenuto.voice import _mfcc
+from sostenuto.voice._calibration import Calibration, Fusion
 from sostenuto.voice._embed import Emphasis, Floats, Partials, Segment, partials, segments
 from sostenuto.voice._index import VoiceIndex
-from sostenuto.voice._model import SpeakerModel
+from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,57 @@ def judge(segment_list: list[Segment], index: VoiceIndex, threshold: float) -> l
     return verdicts
 
 
+def searchable(index: VoiceIndex, mfcc_index: VoiceIndex) -> list[int]:
+    """Performers with both prints (a fused score needs both), in ascending id order."""
+    return sorted(set(index.performer_ids.tolist()) & set(mfcc_index.performer_ids.tolist()))
+
+
+def _columns(index: VoiceIndex, ids: list[int]) -> list[int]:
+    where = {pid: column for column, pid in enumerate(index.performer_ids.tolist())}
+    return [where[pid] for pid in ids]
+
+
+def segment_statistics(samples: Floats, found: Partials, segment_list: list[Segment]) -> Floats:
+    """Raw MFCC statistics of each segment's voiced frames, ``(segments, DIM)``."""
+    rows = _mfcc.frames(samples)
+    voiced = _mfcc.voiced_mask(rows.shape[0], found.regions)
+    centres = np.arange(rows.shape[0]) * (_mfcc.HOP / SAMPLE_RATE)
+    out = []
+    for segment in segment_list:
+        inside = (centres >= segment.start) & (centres < segment.end)
+        chosen = inside & voiced if (inside & voiced).any() else inside
+        out.append(_mfcc.statistics(rows[chosen]))
+    return np.stack(out) if out else np.zeros((0, _mfcc.DIM), np.float32)
+
+
+def judge_fused(
+    segment_list: list[Segment],
+    mfcc_rows: Floats,
+    index: VoiceIndex,
+    mfcc_index: VoiceIndex,
+    fusion: Fusion,
+) -> list[SegmentVerdict]:
+    """Like :func:`judge`, on the fused GE2E + MFCC-statistics score of each voice."""
+    ids = searchable(index, mfcc_index)
+    if not segment_list:
+        return []
+    if not ids:
+        return [SegmentVerdict(s.start, s.end, None, None, 0.0) for s in segment_list]
+    queries: Floats = np.stack([segment.embedding for segment in segment_list])
+    ge2e = index.scores(queries)[:, _columns(index, ids)]
+    standardised = _mfcc.standardise(mfcc_rows, fusion.mfcc_mean, fusion.mfcc_std)
+    mfcc = mfcc_index.scores(standardised)[:, _columns(mfcc_index, ids)]
+    fused = fusion.score(ge2e, mfcc)
+    best = fused.argmax(axis=1)
+    verdicts = []
+    for row, segment in enumerate(segment_list):
+        score = float(fused[row, best[row]])
+        pid = ids[int(best[row])]
+        matched = pid if score >= fusion.calibration.threshold else None
+        verdicts.append(SegmentVerdict(segment.start, segment.end, matched, pid, score))
+    return verdicts
+
+
 def merge(verdicts: list[SegmentVerdict]) -> list[TimeRange]:
     """Give each segment its own stretch (up to where the next begins) and join equal ones."""
     ordered = sorted(verdicts, key=lambda v: v.start)
@@ -84,7 +136,22 @@ def match_samples(
     calibration: Calibration,
     emphasis: Emphasis = "none",
 ) -> tuple[Partials, list[SegmentVerdict], list[TimeRange]]:
-    """The whole screening of a 16 kHz mono signal, without storage or consent."""
+    """GE2E alone on a 16 kHz mono signal, without storage or consent (benchmarks)."""
     found = partials(model, samples, emphasis)
     verdicts = judge(segments(found), index, calibration.threshold)
+    return found, verdicts, merge(verdicts)
+
+
+def match_fused(
+    model: SpeakerModel,
+    samples: Floats,
+    index: VoiceIndex,
+    mfcc_index: VoiceIndex,
+    fusion: Fusion,
+) -> tuple[Partials, list[SegmentVerdict], list[TimeRange]]:
+    """The screening's matching: GE2E and MFCC statistics per segment, scores fused."""
+    found = partials(model, samples)
+    segment_list = segments(found)
+    rows = segment_statistics(samples, found, segment_list)
+    verdicts = judge_fused(segment_list, rows, index, mfcc_index, fusion)
     return found, verdicts, merge(verdicts)

@@ -24,10 +24,11 @@ from sostenuto.storage import Database
 from sostenuto.storage.models.registry import Licensee, Mandate, Performer
 from sostenuto.storage.models.voice import VoiceMatch, VoiceScreening
 from sostenuto.vocabulary import check_territory
-from sostenuto.voice._calibration import Calibration, calibration_for, calibration_key
+from sostenuto.voice import _mfcc
+from sostenuto.voice._calibration import FUSION_KEY, Calibration, fusion
 from sostenuto.voice._embed import EMPHASES, Emphasis
 from sostenuto.voice._enrol import Clip
-from sostenuto.voice._match import TimeRange, match_samples
+from sostenuto.voice._match import TimeRange, match_fused, searchable
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel, load_model
 from sostenuto.voice._store import load_index, manages
 from sostenuto.voice._types import RangeReport, ScreeningReport
@@ -156,11 +157,12 @@ def screen_file(
     if is_silent(samples):
         raise InvalidInput(f"{source.name!r} is silent: there is nothing to screen")
     model = model or load_model()
-    key = calibration_key(model.name, emphasis)
-    calibration = calibration_for(model.name, emphasis)
+    fused = fusion()
+    calibration = fused.calibration
     with database.reader() as session:
-        index = load_index(session, key, model.version, model.dim)
-    found, _verdicts, merged = match_samples(model, samples, index, calibration, emphasis)
+        index = load_index(session, model.name, model.version, model.dim)
+        mfcc_index = load_index(session, _mfcc.MODEL_NAME, _mfcc.model_version(), _mfcc.DIM)
+    found, _verdicts, merged = match_fused(model, samples, index, mfcc_index, fused)
     now = dt.datetime.now(dt.UTC)
     screening_id = f"vsc_{secrets.token_hex(12)}"
     with database.transaction() as session:
@@ -171,11 +173,11 @@ def screen_file(
             audio_sha256=digest,
             duration_s=round(duration, 3),
             voiced_seconds=round(found.voiced_seconds, 3),
-            model_name=key,
-            model_version=model.version,
+            model_name=FUSION_KEY,
+            model_version=f"{model.version}|{_mfcc.model_version()}",
             emphasis=emphasis,
             threshold=calibration.threshold,
-            voices_searched=index.size,
+            voices_searched=len(searchable(index, mfcc_index)),
             licensee_id=terms[0],
             territory=terms[1],
             on_date=terms[2],
@@ -193,8 +195,8 @@ def screen_file(
                 licensee_id=terms[0],
                 territory=terms[1],
                 on_date=terms[2],
-                model_name=key,
-                model_version=model.version,
+                model_name=FUSION_KEY,
+                model_version=f"{model.version}|{_mfcc.model_version()}",
                 threshold=calibration.threshold,
                 report=report.as_json(),
             )
