@@ -10,18 +10,28 @@ positives). Every tool indexes the same original files and answers the same quer
 
 Chromaprint has no excerpt search of its own: its raw fingerprint is matched by sliding
 bit-error rate against every reference, as AcoustID does; a match needs BER < 0.35.
+
+Decoded corpus audio and the peers' reference fingerprints (with the CPU time they took) are
+cached under ~/.cache/sostenuto/bench-identify, keyed by file and tool version, so a rerun
+spends its time on queries. The peers answer in the background while Sostenuto answers in
+the foreground; every speed figure is CPU time of the process that did the work (the
+machine is shared), never wall time.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
 import json
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
@@ -36,19 +47,25 @@ import degradations as dg
 from sostenuto.audio import decode
 from sostenuto.identify import (
     DEFAULT_THRESHOLD,
-    SAMPLE_RATE,
     Fingerprint,
     Index,
     fingerprint_file,
     fingerprint_samples,
-    load_audio,
     search,
 )
 
 RATE = 16000  # query files: every tool resamples from here itself
 RESULTS = Path(__file__).with_name("results") / "identify.json"
+CACHE = corpus.CACHE.parent / "bench-identify"
 CHROMAPRINT_BER = 0.35
 REGISTERED_PACKAGES = ("wesnoth-1.16-music", "singularity-music")
+# Rows the issue's targets are stated on get enough queries to show 99 %; the rest 30.
+TARGET_ROWS = {
+    "white noise 15 dB, 10 s",
+    "pink noise 15 dB, 10 s",
+    "MP3 64 kbit/s, 10 s",
+    "white noise 5 dB, 5 s",
+}
 
 
 @dataclass
@@ -65,6 +82,31 @@ def child_cpu() -> float:
 
 def own_cpu() -> float:
     return time.process_time()
+
+
+# -- caches -------------------------------------------------------------------------------
+def _cache_key(paths: list[Path], *extra: str) -> str:
+    digest = hashlib.sha1()
+    for path in paths:
+        stat = path.stat()
+        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    digest.update("|".join(extra).encode())
+    return digest.hexdigest()[:16]
+
+
+def decoded(path: Path) -> np.ndarray:
+    """Mono samples at RATE, decoded once per file and kept in the cache."""
+    cached = CACHE / "audio" / f"{_cache_key([path], str(RATE))}.npy"
+    if cached.exists():
+        return np.load(cached)
+    samples = decode(path, sample_rate=RATE).samples
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    np.save(cached, samples)
+    return samples
+
+
+def _tool_version(command: list[str]) -> str:
+    return subprocess.run(command, capture_output=True, text=True).stdout.strip()
 
 
 # -- query generation ---------------------------------------------------------------------
@@ -109,17 +151,18 @@ def rows() -> list[tuple[str, float, Degrade]]:
 
 def make_queries(
     folder: Path,
+    audio: dict[Path, np.ndarray],
     registered: list[Path],
     unregistered: list[Path],
-    per_row: int,
+    per_row: tuple[int, int],
     nulls: int,
     rng: np.random.Generator,
 ) -> list[Query]:
-    audio = {p: decode(p, sample_rate=RATE).samples for p in registered + unregistered}
+    """``per_row``: queries in a row of the issue's targets, and in any other row."""
     queries: list[Query] = []
     for row_number, (name, seconds, degrade) in enumerate(rows()):
         candidates = [p for p in registered if audio[p].size > (seconds + 2) * RATE]
-        for k in range(per_row):
+        for k in range(per_row[0] if name in TARGET_ROWS else per_row[1]):
             source = candidates[rng.integers(len(candidates))]
             samples = audio[source]
             start = rng.integers(0, samples.size - int(seconds * RATE))
@@ -157,13 +200,14 @@ def sostenuto_index(folder: Path, registered: list[Path]) -> tuple[Index, float,
 def sostenuto_answers(
     index: Index, queries: list[Query]
 ) -> tuple[list[tuple[str | None, float]], list[float]]:
+    """Top match of each query file (decoded by Sostenuto itself) and search CPU seconds."""
     answers: list[tuple[str | None, float]] = []
     latencies: list[float] = []
     for query in queries:
         fingerprint = fingerprint_file(query.path, query=True)
-        began = time.perf_counter()
+        began = time.thread_time()  # CPU time: the peers run beside it on a shared machine
         found = search(index, fingerprint, threshold=0.0)
-        latencies.append(time.perf_counter() - began)
+        latencies.append(time.thread_time() - began)
         answers.append((found[0].key, found[0].score) if found else (None, 0.0))
     return answers, latencies
 
@@ -180,58 +224,111 @@ def fpcalc_raw(path: Path) -> np.ndarray:
     return np.array([int(v) & 0xFFFFFFFF for v in out.split(",")], dtype=np.uint32)
 
 
+def chromaprint_references(registered: list[Path]) -> tuple[dict[str, np.ndarray], float]:
+    """fpcalc's raw fingerprint of each reference and the CPU it took (cached)."""
+    key = _cache_key(registered, _tool_version(["fpcalc", "-version"]))
+    cached = CACHE / f"fpcalc-{key}.npz"
+    if cached.exists():
+        stored = np.load(cached)
+        return {p.name: stored[p.name] for p in registered}, float(stored["__cpu__"])
+    cpu = child_cpu()
+    references = {p.name: fpcalc_raw(p) for p in registered}
+    cpu = child_cpu() - cpu
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cached, __cpu__=np.float64(cpu), **references)
+    return references, cpu
+
+
 def chromaprint_answers(
-    references: dict[str, np.ndarray], queries: list[Query]
-) -> list[tuple[str | None, float]]:
-    answers: list[tuple[str | None, float]] = []
+    references: dict[str, np.ndarray], queries: list[Query], out: list[tuple[str | None, float]]
+) -> None:
+    """Best reference by sliding bit-error rate, into ``out`` (run on a thread).
+
+    The references are laid end to end so each query costs one vectorised pass (numpy
+    releases the GIL for it); windows that straddle two references are masked out.
+    """
+    names = list(references)
+    joined = np.concatenate([references[n] for n in names])
+    owner = np.repeat(np.arange(len(names)), [references[n].size for n in names])
+    ends = np.cumsum([references[n].size for n in names])[owner]
     for query in queries:
         q = fpcalc_raw(query.path)
         best: tuple[str | None, float] = (None, 1.0)
-        if q.size >= 4:
-            for name, ref in references.items():
-                if ref.size < q.size:
-                    continue
-                windows = np.lib.stride_tricks.sliding_window_view(ref, q.size)
-                errors = np.bitwise_count(windows ^ q[None, :]).sum(axis=1)
-                ber = float(errors.min()) / (32.0 * q.size)
-                if ber < best[1]:
-                    best = (name, ber)
-        answers.append(best)
-    return answers
+        if 4 <= q.size <= joined.size:
+            windows = np.lib.stride_tricks.sliding_window_view(joined, q.size)
+            errors = np.bitwise_count(windows ^ q[None, :]).sum(axis=1, dtype=np.int64)
+            errors[ends[: errors.size] < np.arange(errors.size) + q.size] = 1 << 40
+            at = int(errors.argmin())
+            ber = float(errors[at]) / (32.0 * q.size)
+            if ber < 1.0:
+                best = (names[owner[at]], ber)
+        out.append(best)
 
 
 # -- audfprint ----------------------------------------------------------------------------
 _MATCHED = re.compile(r"Matched (.+?) [\d.]+ sec .*? as (.+?) at +[-\d.]+ s with +(\d+) of")
 
 
-def audfprint_build(folder: Path, registered: list[Path]) -> tuple[Path, float]:
-    database = folder / "audfprint.pklz"
-    listing = folder / "audfprint-refs.txt"
-    listing.write_text("\n".join(str(p) for p in registered) + "\n")
-    cpu = child_cpu()
-    subprocess.run(
-        ["audfprint", "-d", str(database), "--list", "new", str(listing)],
-        check=True,
-        capture_output=True,
-    )
-    return database, child_cpu() - cpu
+def _audfprint() -> str:
+    return shutil.which("audfprint") or str(Path(sys.executable).with_name("audfprint"))
+
+
+def audfprint_build(registered: list[Path]) -> tuple[Path, float]:
+    """audfprint's database of the references and the CPU it took (cached)."""
+    version = importlib.metadata.version("audfprint2")
+    database = CACHE / f"audfprint-{_cache_key(registered, version)}.pklz"
+    took = database.with_suffix(".cpu")
+    if database.exists() and took.exists():
+        return database, float(took.read_text())
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "refs.txt"
+        listing.write_text("\n".join(str(p) for p in registered) + "\n")
+        cpu = child_cpu()
+        subprocess.run(
+            [_audfprint(), "-d", str(database), "--list", "new", str(listing)],
+            check=True,
+            capture_output=True,
+        )
+        cpu = child_cpu() - cpu
+    took.write_text(f"{cpu}\n")
+    return database, cpu
+
+
+def audfprint_start(
+    database: Path, queries: list[Query], folder: Path, processes: int = 2
+) -> list[subprocess.Popen[bytes]]:
+    """Start ``audfprint match`` on every query in the background, split over processes.
+
+    (Its own ``--ncores`` copies the database to the workers for every file: 7x the CPU.)
+    """
+    runs = []
+    for part in range(processes):
+        listing = folder / f"audfprint-queries-{part}.txt"
+        listing.write_text("\n".join(str(q.path) for q in queries[part::processes]) + "\n")
+        # Output goes to a file: a pipe read only at the end would fill and stall it.
+        with open(folder / f"audfprint-out-{part}.txt", "w") as out:
+            runs.append(
+                subprocess.Popen(
+                    [_audfprint(), "-d", str(database), "-v", "--list", "match", str(listing)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return runs
 
 
 def audfprint_answers(
-    database: Path, queries: list[Query], folder: Path
+    runs: list[subprocess.Popen[bytes]], queries: list[Query], folder: Path
 ) -> list[tuple[str | None, float]]:
-    listing = folder / "audfprint-queries.txt"
-    listing.write_text("\n".join(str(q.path) for q in queries) + "\n")
-    run = subprocess.run(
-        ["audfprint", "-d", str(database), "-v", "--list", "match", str(listing)],
-        capture_output=True,
-        text=True,
-    )
     found: dict[str, tuple[str, float]] = {}
-    for line in (run.stderr + run.stdout).splitlines():
-        hit = _MATCHED.search(line)
-        if hit and hit.group(1) not in found:
-            found[hit.group(1)] = (Path(hit.group(2)).name, float(hit.group(3)))
+    for part, run in enumerate(runs):
+        run.wait()
+        output = (folder / f"audfprint-out-{part}.txt").read_text(errors="replace")
+        for line in output.splitlines():
+            hit = _MATCHED.search(line)
+            if hit and hit.group(1) not in found:
+                found[hit.group(1)] = (Path(hit.group(2)).name, float(hit.group(3)))
     return [found.get(str(q.path), (None, 0.0)) for q in queries]
 
 
@@ -260,30 +357,29 @@ def accuracy_table(
 
 
 def extra_null_scores(
-    index: Index, unregistered: list[Path], count: int, rng: np.random.Generator
+    index: Index, audio: list[np.ndarray], count: int, rng: np.random.Generator
 ) -> list[float]:
     """Best evidence for many more unregistered excerpts (5 and 10 s), cut in memory."""
-    audio = [load_audio(p).samples for p in unregistered]
     scores = []
     for k in range(count):
         samples = audio[k % len(audio)]
-        length = int((5.0, 10.0)[k % 2] * SAMPLE_RATE)
+        length = int((5.0, 10.0)[k % 2] * RATE)
         if samples.size <= length:
             continue
         start = rng.integers(0, samples.size - length)
+        excerpt = resample_poly(samples[start : start + length], 1, RATE // 8000)
         found = search(
-            index, fingerprint_samples(samples[start : start + length], query=True), threshold=0.0
+            index, fingerprint_samples(excerpt.astype(np.float32), query=True), threshold=0.0
         )
         scores.append(found[0].score if found else 0.0)
     return sorted(scores)
 
 
 def latency_growth(
-    index: Index, prints: list[Fingerprint], queries: list[Query], folder: Path, factors: list[int]
+    prints: list[Fingerprint], sample: list[Fingerprint], folder: Path, factors: list[int]
 ) -> list[dict[str, float]]:
-    """Median search latency as the index grows, with copies of the catalogue whose hashes
+    """Median search CPU time as the index grows, with copies of the catalogue whose hashes
     are permuted (XOR with a per-copy constant): new "tracks" with real statistics."""
-    sample = [fingerprint_file(q.path, query=True) for q in queries if q.row == "clean 10 s"]
     growth: list[dict[str, float]] = []
     grown = Index.create(folder / "growth")
     made = 0
@@ -311,9 +407,9 @@ def latency_growth(
         grown.compact()
         times = []
         for fp in sample:
-            began = time.perf_counter()
+            began = time.thread_time()
             search(grown, fp)
-            times.append(time.perf_counter() - began)
+            times.append(time.thread_time() - began)
         stats = grown.stats()
         growth.append(
             {
@@ -325,7 +421,7 @@ def latency_growth(
         )
         print(
             f"  index {stats.tracks} tracks ({stats.hours:.1f} h): "
-            f"median search {growth[-1]['median_latency_ms']} ms",
+            f"median search {growth[-1]['median_latency_ms']} ms CPU",
             flush=True,
         )
     return growth
@@ -335,91 +431,96 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small run to try it out")
     args = parser.parse_args()
-    per_row, nulls, n_registered = (3, 40, 10) if args.quick else (10, 300, 40)
+    per_row, nulls = ((4, 2), 40) if args.quick else ((100, 30), 300)
     extra_nulls = 200 if args.quick else 1000
     factors = [1, 4] if args.quick else [1, 4, 16, 32]
     rng = np.random.default_rng(2026)
+    run_began = time.perf_counter()
     # Packages stay whole on one side: warzone2100's two albums reuse long passages of each
     # other, which would make "unregistered" queries that really are registered audio.
     music = corpus.music_files()
-    pool = sorted(p for name in REGISTERED_PACKAGES for p in music[name])
-    registered = sorted(pool[i] for i in rng.permutation(len(pool))[:n_registered])
+    registered = sorted(p for name in REGISTERED_PACKAGES for p in music[name])
     unregistered = sorted(
         p for name, group in music.items() if name not in REGISTERED_PACKAGES for p in group
     )
     if args.quick:
+        registered = sorted(registered[i] for i in rng.permutation(len(registered))[:10])
         unregistered = unregistered[:10]
     print(
         f"{len(registered)} registered tracks, {len(unregistered)} unregistered; "
         f"{os.cpu_count()} cores (shared machine)",
         flush=True,
     )
+    audio = {p: decoded(p) for p in registered + unregistered}
     with tempfile.TemporaryDirectory(prefix="identify-bench-") as tmp:
         folder = Path(tmp)
         began = time.perf_counter()
-        queries = make_queries(folder, registered, unregistered, per_row, nulls, rng)
+        queries = make_queries(folder, audio, registered, unregistered, per_row, nulls, rng)
         print(f"{len(queries)} queries made in {time.perf_counter() - began:.0f} s", flush=True)
-        ref_seconds = sum(float(decode(p, sample_rate=8000).duration) for p in registered)
-        hours = ref_seconds / 3600
 
         index, sos_cpu, prints = sostenuto_index(folder, registered)
+        ref_seconds = sum(fp.duration for fp in prints)
+        hours = ref_seconds / 3600
         print(f"sostenuto: indexed in {sos_cpu:.1f} s CPU", flush=True)
-        cpu = child_cpu()
-        references = {p.name: fpcalc_raw(p) for p in registered}
-        fp_cpu = child_cpu() - cpu
+        references, fp_cpu = chromaprint_references(registered)
         print(f"fpcalc: fingerprinted in {fp_cpu:.1f} s CPU", flush=True)
-        afp_db, afp_cpu = audfprint_build(folder, registered)
+        afp_db, afp_cpu = audfprint_build(registered)
         print(f"audfprint: indexed in {afp_cpu:.1f} s CPU", flush=True)
 
+        # The peers answer in the background (their own processes and a thread that mostly
+        # waits on fpcalc) while Sostenuto answers here.
+        afp_run = audfprint_start(afp_db, queries, folder)
+        chroma: list[tuple[str | None, float]] = []
+        chroma_thread = threading.Thread(
+            target=chromaprint_answers, args=(references, queries, chroma)
+        )
+        chroma_thread.start()
         began = time.perf_counter()
         sos, latencies = sostenuto_answers(index, queries)
-        sos_wall = time.perf_counter() - began
-        print(f"sostenuto: answered in {sos_wall:.0f} s", flush=True)
+        print(f"sostenuto: answered in {time.perf_counter() - began:.0f} s", flush=True)
         began = time.perf_counter()
-        chroma = chromaprint_answers(references, queries)
-        print(f"chromaprint: answered in {time.perf_counter() - began:.0f} s", flush=True)
-        began = time.perf_counter()
-        afp = audfprint_answers(afp_db, queries, folder)
-        print(f"audfprint: answered in {time.perf_counter() - began:.0f} s", flush=True)
-
-        answers = {"sostenuto": sos, "chromaprint": chroma, "audfprint": afp}
-        accept: dict[str, Callable[[float], bool]] = {
-            "sostenuto": lambda s: s >= DEFAULT_THRESHOLD,
-            "chromaprint": lambda ber: ber < CHROMAPRINT_BER,
-            "audfprint": lambda count: count > 0,
-        }
-        table = accuracy_table(queries, answers, accept)
-        # Each tool at its own threshold for a false-positive rate of at most 0.1 % on the
-        # shared unregistered queries: the fair comparison.
-        goodness = {
-            "sostenuto": lambda s: s,
-            "chromaprint": lambda ber: 1.0 - ber,
-            "audfprint": lambda count: count,
-        }
-        calibrated: dict[str, float] = {}
-        for tool, answer in answers.items():
-            null = sorted(
-                goodness[tool](score) if key else -1.0
-                for (key, score), q in zip(answer, queries, strict=True)
-                if q.truth is None
-            )
-            allowed = int(0.001 * len(null))
-            calibrated[tool] = null[len(null) - 1 - allowed]
-        accept_calibrated: dict[str, Callable[[float], bool]] = {
-            tool: (lambda s, t=tool: goodness[t](s) > calibrated[t]) for tool in answers
-        }
-        table_calibrated = accuracy_table(queries, answers, accept_calibrated)
-        began = time.perf_counter()
-        null_scores = extra_null_scores(index, unregistered, extra_nulls, rng)
+        null_scores = extra_null_scores(index, [audio[p] for p in unregistered], extra_nulls, rng)
         print(
             f"sostenuto: {extra_nulls} more unregistered queries in "
             f"{time.perf_counter() - began:.0f} s",
             flush=True,
         )
-        growth = latency_growth(index, prints, queries, folder, factors)
+        sample = [fingerprint_file(q.path, query=True) for q in queries if q.row == "clean 10 s"]
+        growth = latency_growth(prints, sample, folder, factors)
+        chroma_thread.join()
+        print(f"chromaprint: answered ({time.perf_counter() - run_began:.0f} s into the run)")
+        afp = audfprint_answers(afp_run, queries, folder)
+        print(f"audfprint: answered ({time.perf_counter() - run_began:.0f} s into the run)")
         afp_bytes = afp_db.stat().st_size
         sos_stats = index.stats()
 
+    answers = {"sostenuto": sos, "chromaprint": chroma, "audfprint": afp}
+    accept: dict[str, Callable[[float], bool]] = {
+        "sostenuto": lambda s: s >= DEFAULT_THRESHOLD,
+        "chromaprint": lambda ber: ber < CHROMAPRINT_BER,
+        "audfprint": lambda count: count > 0,
+    }
+    table = accuracy_table(queries, answers, accept)
+    # Each tool at its own threshold for a false-positive rate of at most 0.1 % on the
+    # shared unregistered queries: the fair comparison.
+    goodness = {
+        "sostenuto": lambda s: s,
+        "chromaprint": lambda ber: 1.0 - ber,
+        "audfprint": lambda count: count,
+    }
+    calibrated: dict[str, float] = {}
+    for tool, answer in answers.items():
+        null = sorted(
+            goodness[tool](score) if key else -1.0
+            for (key, score), q in zip(answer, queries, strict=True)
+            if q.truth is None
+        )
+        allowed = int(0.001 * len(null))
+        calibrated[tool] = null[len(null) - 1 - allowed]
+    accept_calibrated: dict[str, Callable[[float], bool]] = {
+        tool: (lambda s, t=tool: goodness[t](s) > calibrated[t]) for tool in answers
+    }
+    table_calibrated = accuracy_table(queries, answers, accept_calibrated)
     speed = {
         "sostenuto": ref_seconds / sos_cpu,
         "chromaprint": ref_seconds / fp_cpu,
@@ -454,23 +555,29 @@ def main() -> None:
         f"{size['chromaprint']:>13.0f}{size['audfprint']:>11.0f}"
     )
     print(
-        f"Sostenuto search latency: median {1000 * np.median(latencies):.1f} ms, "
+        f"Sostenuto search CPU per query: median {1000 * np.median(latencies):.1f} ms, "
         f"p95 {1000 * np.percentile(latencies, 95):.1f} ms "
         f"(fingerprinting the query not included)"
     )
-    false_positives = sum(1 for score in null_scores if score >= DEFAULT_THRESHOLD)
+    all_nulls = sorted(
+        null_scores + [score for (_, score), q in zip(sos, queries, strict=True) if not q.truth]
+    )
+    false_positives = sum(1 for score in all_nulls if score >= DEFAULT_THRESHOLD)
     print(
-        f"Sostenuto on {len(null_scores)} more unregistered queries: {false_positives} above "
-        f"the threshold {DEFAULT_THRESHOLD} ({false_positives / len(null_scores):.2%}); "
-        f"evidence max {null_scores[-1]:.2f}, "
-        f"99.9th percentile {np.percentile(null_scores, 99.9):.2f}"
+        f"Sostenuto on {len(all_nulls)} unregistered queries ({len(null_scores)} beyond the "
+        f"shared ones): {false_positives} at or above the threshold {DEFAULT_THRESHOLD} "
+        f"({false_positives / len(all_nulls):.2%}); evidence max {all_nulls[-1]:.2f}, "
+        f"99.9th percentile {np.percentile(all_nulls, 99.9):.2f}"
     )
     print(f"thresholds for FP <= 0.1 % on the shared unregistered queries: {calibrated}")
+    elapsed = time.perf_counter() - run_began
+    print(f"whole run: {elapsed / 60:.1f} min wall on the shared machine")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(
             {
                 "machine": f"{os.cpu_count()} cores, shared with other work",
+                "run_minutes_wall": round(elapsed / 60, 1),
                 "registered_tracks": len(registered),
                 "registered_hours": round(hours, 3),
                 "unregistered_tracks": len(unregistered),
@@ -485,15 +592,14 @@ def main() -> None:
                 "calibrated_thresholds": calibrated,
                 "speed_x_realtime_per_core": speed,
                 "index_bytes_per_hour": size,
-                "sostenuto_latency_ms": {
+                "sostenuto_search_cpu_ms": {
                     "median": 1000 * float(np.median(latencies)),
                     "p95": 1000 * float(np.percentile(latencies, 95)),
                 },
-                "sostenuto_extra_unregistered": {
-                    "count": len(null_scores),
+                "sostenuto_unregistered": {
+                    "count": len(all_nulls),
                     "false_positives": false_positives,
-                    "max_evidence": null_scores[-1],
-                    "p99_9_evidence": float(np.percentile(null_scores, 99.9)),
+                    "max_evidence": all_nulls[-1],
                 },
                 "latency_growth": growth,
             },

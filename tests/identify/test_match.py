@@ -33,6 +33,57 @@ def test_noisy_excerpts_are_found_at_their_offset(
         assert best.time_scale == pytest.approx(1.0, abs=0.01)
 
 
+def test_excerpts_under_noise_as_loud_as_the_music_are_found(
+    pieces: dict[int, Samples], piece_index: Index
+) -> None:
+    """At 0 dB true peaks hit only a few times more often than chance, all along the query:
+    the whole query is scored, not only the stretch where hits run densest."""
+    for seed, samples in pieces.items():
+        query = add_noise(cut(samples, 11.0, 10.0), 0.0, seed=seed)
+        found = search(piece_index, fingerprint_samples(query, query=True))
+        assert found and found[0].key == f"p{seed}", f"p{seed} not found at 0 dB"
+        assert found[0].reference_start - found[0].query_start == pytest.approx(11.0, abs=0.1)
+
+
+def test_score_does_not_depend_on_the_threshold(
+    pieces: dict[int, Samples], piece_index: Index
+) -> None:
+    """The threshold only filters: calibrating it on scores taken at threshold 0 is valid."""
+    for seed in (2, 5, 7):
+        fingerprint = fingerprint_samples(add_noise(cut(pieces[seed], 3.0, 8.0), 5.0), query=True)
+        everything = search(piece_index, fingerprint, threshold=0.0)
+        reported = search(piece_index, fingerprint)
+        assert reported and everything[0] == reported[0]
+        assert [m for m in everything if m.score >= DEFAULT_THRESHOLD] == reported
+
+
+@pytest.fixture(scope="module")
+def index_with_long_tracks(
+    pieces: dict[int, Samples], tmp_path_factory: pytest.TempPathFactory
+) -> Index:
+    """The eight pieces beside two 4-minute ones, which get far more chance hash hits."""
+    index = Index.create(tmp_path_factory.mktemp("long") / "index")
+    entries = [(f"p{seed}", fingerprint_samples(x)) for seed, x in pieces.items()]
+    entries += [
+        (f"long{seed}", fingerprint_samples(render_piece(seed, 240.0))) for seed in (201, 202)
+    ]
+    index.add_many(entries)
+    return index
+
+
+def test_candidates_are_the_tracks_whose_hits_line_up(
+    pieces: dict[int, Samples], index_with_long_tracks: Index
+) -> None:
+    """Ranked by raw hits, the long tracks would crowd out the true one; ranked by hits at
+    one offset, the true track comes first, so one candidate is enough."""
+    for seed, samples in pieces.items():
+        query = add_noise(cut(samples, 11.0, 10.0), 5.0, seed=seed)
+        found = search(
+            index_with_long_tracks, fingerprint_samples(query, query=True), max_candidates=1
+        )
+        assert found and found[0].key == f"p{seed}"
+
+
 @pytest.mark.parametrize("factor", [0.95, 1.05])
 def test_speed_changes_of_five_percent(
     pieces: dict[int, Samples], piece_index: Index, factor: float

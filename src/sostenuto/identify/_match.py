@@ -1,15 +1,15 @@
 """Matching: candidate tracks by hash hits, verified by a consistent alignment.
 
 A true match lines up: reference frame ``≈ scale × query frame + offset`` for one
-``(scale, offset)`` and one pitch shift. Candidates are the tracks with most raw hits; for
-each, a Hough vote over a grid of scales (±8 %) and offset bins finds the alignment, a least-
-squares fit refines it, and the score is the number of hits within a few frames of it that
-also agree on the pitch shift. Random hits almost never line up, so the score separates
-registered from unregistered audio. Hash votes only propose alignments; the score comes from
-the reference peaks (other than the voting anchors) that reappear in the query, against the
-chance of that in each frequency row (the threshold is calibrated in docs/identify.md).
-A long query can hold several registered recordings, or one recording twice: each track is
-searched for up to three separate alignments.
+``(scale, offset)`` and one pitch shift. Candidates are the tracks whose hits pile up most
+at one offset; for each, a Hough vote over a grid of scales (±8 %) and offset bins proposes
+alignments (several in turn, as a few true votes can be outvoted by chance ones), a least-
+squares fit refines each, and each is verified. Random hits almost never line up, so the
+score separates registered from unregistered audio. Hash votes only propose alignments; the
+score comes from the reference peaks (other than the voting anchors) that reappear in the
+query, against the chance of that in each frequency row (the threshold is calibrated in
+docs/identify.md). A long query can hold several registered recordings, or one recording
+twice: up to three separate alignments are reported per track.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from scipy.stats import binom
 
 from sostenuto.identify._fingerprint import Fingerprint
-from sostenuto.identify._index import Index
+from sostenuto.identify._index import Index, Postings
 from sostenuto.identify._params import BINS_PER_OCTAVE, FRAME_SECONDS, QUERY
 
 # Least evidence (-log10 chance probability) reported as a match. Calibrated on unregistered
@@ -35,9 +35,11 @@ _OFFSET_BIN = 6  # frames
 _TOLERANCE = 3.0  # frames
 _PITCH_TOLERANCE = 2  # log-frequency bins (one semitone)
 _MAX_SHIFT = 3  # log-frequency bins
-_ROUNDS = 3
+_ROUNDS = 3  # alignments reported per track at most
+_TRIES = 5  # alignments verified per track at most
 _MIN_HIT_RATE = 0.15  # share of reference peaks found again that a matching stretch keeps up
 _MARGIN = 20.0 / FRAME_SECONDS  # frames of query checked beyond the voting hashes' span
+_COARSE_BIN = 32  # frames (0.5 s) of the offset histogram that ranks candidates
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,10 @@ def _hough(q_t: npt.NDArray[np.float64], r_t: npt.NDArray[np.float64]) -> tuple[
     votes = np.bincount(keys.ravel(), minlength=_SCALES.size * width)
     paired = votes.copy()
     paired[:-1] += votes[1:]  # the last bin of a row is empty padding, so rows never mix
-    best = int(paired.argmax())
+    # Ties go to the scale nearest 1: votes bunched at one query time fit every scale alike,
+    # and most queries are not sped up.
+    nearness = np.repeat(np.abs(np.arange(_SCALES.size) - _SCALES.size // 2), width)
+    best = int(np.argmax(paired * (2 * _SCALES.size) - nearness))
     scale_index, offset_bin = divmod(best, width)
     offset = (offset_bin + low + 1.0) * _OFFSET_BIN
     return float(_SCALES[scale_index]), offset, int(paired[best])
@@ -153,7 +158,7 @@ class _Occupancy:
 class _Verified:
     hits: int
     total: int
-    expected: float
+    score: float  # evidence, see _evidence
     query_span: tuple[float, float]  # frames
     reference_span: tuple[float, float]  # frames
 
@@ -192,17 +197,25 @@ def _verify(
     sums = np.concatenate([[0.0], np.cumsum(hit - np.maximum(2.0 * chance, _MIN_HIT_RATE))])
     end = int(np.argmax(sums - np.minimum.accumulate(sums)))
     start = int(np.argmin(sums[: end + 1]))
-    if end <= start:
-        return None
     ref_times = r_t[inside]
     query_times = q_t[inside]
-    return _Verified(
-        hits=int(hit[start:end].sum()),
-        total=end - start,
-        expected=float(chance[start:end].sum()),
-        query_span=(float(query_times[start]), float(query_times[end - 1])),
-        reference_span=(float(ref_times[start]), float(ref_times[end - 1])),
-    )
+    # In heavy noise true hits are only two or three times chance, which the run's cost
+    # eats: the whole window is scored too, and the stronger of the two stretches kept.
+    stretches = [(0, hit.size)] + ([(start, end)] if end > start else [])
+    best: _Verified | None = None
+    for lo_, hi_ in stretches:
+        hits = int(hit[lo_:hi_].sum())
+        expected = float(chance[lo_:hi_].sum())
+        score = _evidence(hits, hi_ - lo_, expected)
+        if best is None or score > best.score:
+            best = _Verified(
+                hits=hits,
+                total=hi_ - lo_,
+                score=score,
+                query_span=(float(query_times[lo_]), float(query_times[hi_ - 1])),
+                reference_span=(float(ref_times[lo_]), float(ref_times[hi_ - 1])),
+            )
+    return best
 
 
 def _overlaps(match: Match, track_id: int, query_frames: npt.NDArray[np.float64]) -> bool:
@@ -222,6 +235,29 @@ def _evidence(hits: int, total: int, expected: float) -> float:
     return float(-binom.logsf(hits - 1, total, chance) / np.log(10.0))
 
 
+def _candidates(postings: Postings, fingerprint: Fingerprint, limit: int) -> npt.NDArray[np.uint32]:
+    """The tracks whose hits pile up most at one time offset, best first.
+
+    Raw hit counts favour long tracks and tracks full of common hashes; hits of the true
+    track share an offset. Coarse offset bins (with their neighbour, so a bin edge or a
+    few per cent of speed change does not split them) rank the candidates.
+    """
+    tracks, counts = np.unique(postings.tracks, return_counts=True)
+    tracks = tracks[counts >= _MIN_VOTES]
+    if tracks.size == 0:
+        return tracks
+    live = np.isin(postings.tracks, tracks)
+    slot = np.searchsorted(tracks, postings.tracks[live]).astype(np.int64)
+    offset = (postings.times[live] - fingerprint.times[postings.rows[live]]) // _COARSE_BIN
+    low = int(offset.min())
+    width = int(offset.max()) - low + 2
+    votes = np.bincount(slot * width + offset - low, minlength=tracks.size * width)
+    paired = votes.reshape(tracks.size, width)
+    paired = paired[:, :-1] + paired[:, 1:]
+    best = paired.max(axis=1)
+    return tracks[np.argsort(-best, kind="stable")[:limit]]
+
+
 def search(
     index: Index,
     fingerprint: Fingerprint,
@@ -239,10 +275,7 @@ def search(
     postings = index.lookup(fingerprint.hashes)
     if postings.rows.size == 0:
         return []
-    tracks, counts = np.unique(postings.tracks, return_counts=True)
-    enough = counts >= _MIN_VOTES
-    tracks, counts = tracks[enough], counts[enough]
-    candidates = tracks[np.argsort(-counts, kind="stable")[:max_candidates]]
+    candidates = _candidates(postings, fingerprint, max_candidates)
     order = np.argsort(postings.tracks, kind="stable")
     sorted_tracks = postings.tracks[order]
     q_times = fingerprint.times.astype(np.float64)
@@ -256,7 +289,8 @@ def search(
         q_t, q_f = q_times[rows], fingerprint.bins[rows]
         r_t, r_f = postings.times[picked].astype(np.float64), postings.bins[picked]
         info = index.track(int(track))
-        for _ in range(_ROUNDS):
+        tried: list[tuple[_Verified, npt.NDArray[np.float64], float, float]] = []
+        for _ in range(_TRIES):
             if q_t.size < _MIN_VOTES:
                 break
             inliers, scale, offset, pitch = _align(q_t, r_t, q_f, r_f)
@@ -264,32 +298,41 @@ def search(
                 break
             qi, ri = q_t[inliers], r_t[inliers]
             # Verify over the votes' span and a margin: short queries are checked whole.
-            verified = _verify(
-                index,
-                info.track_id,
-                occupancy,
-                max(0.0, float(qi.min()) - _MARGIN),
-                min(float(qi.max()) + QUERY.max_dt + _MARGIN, query_frames),
-                scale,
-                offset,
-                pitch,
-                ri.astype(np.int64) * 256 + r_f[inliers],
-            )
-            if verified is None:
-                break
-            score = _evidence(verified.hits, verified.total, verified.expected)
-            if score < threshold:
-                break
+            # A fit to a few votes bunched in time can miss the scale by a per cent or two,
+            # enough to lose every peak away from them: unit scale, pivoted on the votes, is
+            # verified too, since most queries are not sped up.
+            pivot = float(qi.mean())
+            for option in {scale, 1.0}:
+                verified = _verify(
+                    index,
+                    info.track_id,
+                    occupancy,
+                    max(0.0, float(qi.min()) - _MARGIN),
+                    min(float(qi.max()) + QUERY.max_dt + _MARGIN, query_frames),
+                    option,
+                    offset + (scale - option) * pivot,
+                    pitch,
+                    ri.astype(np.int64) * 256 + r_f[inliers],
+                )
+                if verified is not None:
+                    tried.append((verified, qi, option, pitch))
             keep = ~inliers
+            q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
+        # Several alignments are verified, not only the best voted one: a few true votes can
+        # be outvoted by chance ones. The best ones are reported, each stretch of query once
+        # (a passage repeated inside the recording aligns twice).
+        reported = 0
+        for verified, qi, scale, pitch in sorted(tried, key=lambda item: -item[0].score):
+            if verified.score < threshold or reported == _ROUNDS:
+                break
             if any(_overlaps(m, info.track_id, qi) for m in results):
-                # The same stretch of query again (a repeat inside the recording): one report.
-                q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
                 continue
+            reported += 1
             results.append(
                 Match(
                     key=info.key,
                     track_id=info.track_id,
-                    score=score,
+                    score=verified.score,
                     hits=verified.hits,
                     peaks=verified.total,
                     query_start=verified.query_span[0] * FRAME_SECONDS,
@@ -300,6 +343,5 @@ def search(
                     pitch_shift=0.0 - pitch * 12.0 / BINS_PER_OCTAVE,
                 )
             )
-            q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
     results.sort(key=lambda m: -m.score)
     return results[:max_results]
