@@ -201,7 +201,7 @@ def witness_key(
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(str(cosigner) + "\n")
-    console.print(str(cosigner.public_key))
+    print(cosigner.public_key)  # plain: a console would wrap the key at its width
 
 
 @log_app.command("add-cosignature")
