@@ -17,8 +17,7 @@ from sostenuto.errors import DependencyMissing, InvalidInput
 from sostenuto.identify._fingerprint import Fingerprint
 from sostenuto.identify._index import Index
 from sostenuto.identify._match import DEFAULT_THRESHOLD, Match, search
-
-_LAYOUT = "shards.json"
+from sostenuto.identify._shards import LAYOUT_FILE
 
 
 class _ShardServer:
@@ -51,9 +50,9 @@ class RayShardPool:
     def __init__(self, root: str | Path, address: str = "auto", *, cpus_per_shard: float = 1.0):
         root = Path(root)
         try:
-            count = int(json.loads((root / _LAYOUT).read_text())["shards"])
+            count = int(json.loads((root / LAYOUT_FILE).read_text())["shards"])
         except FileNotFoundError:
-            raise InvalidInput(f"{root} is not a sharded catalogue (no {_LAYOUT})") from None
+            raise InvalidInput(f"{root} is not a sharded catalogue (no {LAYOUT_FILE})") from None
         ray = _ray()
         if not ray.is_initialized():
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)

@@ -19,7 +19,7 @@ from sostenuto.identify._fingerprint import Fingerprint
 from sostenuto.identify._index import Index, IndexStats, TrackInfo
 from sostenuto.identify._match import DEFAULT_THRESHOLD, Match, search
 
-_LAYOUT = "shards.json"
+LAYOUT_FILE = "shards.json"
 
 
 def shard_of(key: str, count: int) -> int:
@@ -38,7 +38,7 @@ class ShardedIndex:
     def create(cls, root: str | Path, *, shards: int = 1) -> ShardedIndex:
         """Open the catalogue at ``root``, creating it with ``shards`` shards if new."""
         root = Path(root)
-        layout = root / _LAYOUT
+        layout = root / LAYOUT_FILE
         if layout.exists():
             return cls.open(root)
         if not 1 <= shards <= 4096:
@@ -52,7 +52,7 @@ class ShardedIndex:
     def open(cls, root: str | Path) -> ShardedIndex:
         root = Path(root)
         try:
-            count = int(json.loads((root / _LAYOUT).read_text())["shards"])
+            count = int(json.loads((root / LAYOUT_FILE).read_text())["shards"])
         except FileNotFoundError:
             return cls.create(root)
         return cls(root, [Index.open(root / f"shard-{n:03d}") for n in range(count)])
