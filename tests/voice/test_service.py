@@ -81,6 +81,16 @@ def test_screening_finds_the_enrolled_voice_where_it_speaks(
         with pytest.raises(NotFound):
             get_screening(session, rival_cmo, report.id)
 
+    # A voice enrolled before the fused score (no MFCC print) is not searched, and the report
+    # says how many such voices need enrolling again.
+    with database.transaction() as session:
+        for row in session.scalars(select(Voiceprint).where(Voiceprint.model_name == "mfcc-stats")):
+            session.delete(row)
+    stale = screen_file(database, OPERATOR, Clip.from_path(path))
+    assert (stale.voices_searched, stale.voices_not_searched) == (0, 1)
+    assert not [r for r in stale.ranges if r.performer_id is not None]
+    assert stale.as_json()["voices_not_searched"] == 1
+
 
 def test_consent_rules_decide_authorised_or_not(
     sqlite_database: Database, registry_sqlite: Registry, speech: dict[tuple[str, int], Path]

@@ -61,6 +61,11 @@ def _print_report(report: ScreeningReport) -> None:
         f"{report.voiced_seconds:.1f} s voiced, {report.voices_searched} voice(s) searched, "
         f"threshold {report.threshold:.3f} · screening {report.id}"
     )
+    if report.voices_not_searched:
+        console.print(
+            f"[yellow]{report.voices_not_searched} enrolled voice(s) not searched[/yellow]: "
+            "enrolled before the fused score; enrol them again"
+        )
     print_table(
         (
             {

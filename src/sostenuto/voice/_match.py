@@ -57,6 +57,11 @@ def searchable(index: VoiceIndex, mfcc_index: VoiceIndex) -> list[int]:
     return sorted(set(index.performer_ids.tolist()) & set(mfcc_index.performer_ids.tolist()))
 
 
+def unsearchable(index: VoiceIndex, mfcc_index: VoiceIndex) -> list[int]:
+    """Performers with only one of the two prints: enrolled before the fusion, to re-enrol."""
+    return sorted(set(index.performer_ids.tolist()) ^ set(mfcc_index.performer_ids.tolist()))
+
+
 def _columns(index: VoiceIndex, ids: list[int]) -> list[int]:
     where = {pid: column for column, pid in enumerate(index.performer_ids.tolist())}
     return [where[pid] for pid in ids]

@@ -28,7 +28,7 @@ from sostenuto.voice import _mfcc
 from sostenuto.voice._calibration import FUSION_KEY, Calibration, fusion
 from sostenuto.voice._embed import EMPHASES, Emphasis
 from sostenuto.voice._enrol import Clip
-from sostenuto.voice._match import TimeRange, match_fused, searchable
+from sostenuto.voice._match import TimeRange, match_fused, searchable, unsearchable
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel, load_model
 from sostenuto.voice._store import load_index, manages
 from sostenuto.voice._types import RangeReport, ScreeningReport
@@ -178,6 +178,7 @@ def screen_file(
             emphasis=emphasis,
             threshold=calibration.threshold,
             voices_searched=len(searchable(index, mfcc_index)),
+            voices_not_searched=len(unsearchable(index, mfcc_index)),
             licensee_id=terms[0],
             territory=terms[1],
             on_date=terms[2],

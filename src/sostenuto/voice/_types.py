@@ -70,6 +70,9 @@ class ScreeningReport:
     screened_at: dt.datetime
     ranges: list[RangeReport]
     declared: dict[int, int] = field(default_factory=dict)  # performer id -> log index
+    # Voices with a current print of one model but not the other (enrolled before the fused
+    # score existed): they cannot be searched until they are enrolled again.
+    voices_not_searched: int = 0
 
     @property
     def unauthorised(self) -> list[RangeReport]:
@@ -91,6 +94,7 @@ class ScreeningReport:
             "emphasis": self.emphasis,
             "threshold": self.threshold,
             "voices_searched": self.voices_searched,
+            "voices_not_searched": self.voices_not_searched,
             "licensee_id": self.licensee_id,
             "territory": self.territory,
             "on_date": self.on_date.isoformat() if self.on_date else None,
@@ -112,6 +116,7 @@ class ScreeningReport:
             emphasis=data["emphasis"],
             threshold=float(data["threshold"]),
             voices_searched=int(data["voices_searched"]),
+            voices_not_searched=int(data.get("voices_not_searched", 0)),
             licensee_id=data["licensee_id"],
             territory=data["territory"],
             on_date=dt.date.fromisoformat(data["on_date"]) if data["on_date"] else None,
