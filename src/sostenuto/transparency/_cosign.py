@@ -21,15 +21,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 from sostenuto.errors import IntegrityFailure, InvalidInput
-from sostenuto.transparency._note import _DASH, _b64decode, _valid_name, key_hash
+from sostenuto.transparency._note import (
+    _DASH,
+    _b64decode,
+    _valid_name,
+    key_hash,
+    public_bytes,
+    signer_key_text,
+    split_signer_key,
+    split_verifier_key,
+    verifier_key_text,
+)
 
 ALG_COSIGNATURE_V1 = 4
 _HEADER = "cosignature/v1\n"
@@ -51,20 +55,11 @@ class CosignerKey:
 
     @classmethod
     def parse(cls, vkey: str) -> CosignerKey:
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not _valid_name(parts[0]) or len(parts[1]) != 8:
-            raise InvalidInput(f"not a cosigner verifier key: {vkey!r}")
-        name, hash_hex, material = parts
-        raw = _b64decode(material, "the cosigner key")
-        if len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
-            raise InvalidInput("a cosigner key is an Ed25519 cosignature/v1 key (algorithm 0x04)")
-        if key_hash(name, raw[1:], ALG_COSIGNATURE_V1).hex() != hash_hex:
-            raise InvalidInput(f"the key ID of {vkey!r} does not match its key")
-        return cls(name, bytes.fromhex(hash_hex), raw[1:])
+        refusal = "a cosigner key is an Ed25519 cosignature/v1 key (algorithm 0x04)"
+        return cls(*split_verifier_key(vkey, ALG_COSIGNATURE_V1, refusal))
 
     def __str__(self) -> str:
-        material = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + self.public).decode()
-        return f"{self.name}+{self.hash.hex()}+{material}"
+        return verifier_key_text(self.name, self.hash, ALG_COSIGNATURE_V1, self.public)
 
 
 @dataclass(frozen=True)
@@ -82,26 +77,20 @@ class Cosigner:
 
     @classmethod
     def parse(cls, skey: str) -> Cosigner:
-        parts = skey.strip().split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _valid_name(parts[2]):
-            raise InvalidInput("not a cosigner signing key")
-        raw = _b64decode(parts[4], "the cosigner signing key")
-        if len(raw) != 33 or raw[0] != ALG_COSIGNATURE_V1:
-            raise InvalidInput("a cosigner signing key has algorithm 0x04 (cosignature/v1)")
-        cosigner = cls(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if cosigner.public_key.hash.hex() != parts[3]:
+        refusal = "a cosigner signing key has algorithm 0x04 (cosignature/v1)"
+        name, hash_hex, key = split_signer_key(skey, ALG_COSIGNATURE_V1, refusal)
+        cosigner = cls(name, key)
+        if cosigner.public_key.hash.hex() != hash_hex:
             raise InvalidInput("the cosigner signing key's ID does not match its key")
         return cosigner
 
     @property
     def public_key(self) -> CosignerKey:
-        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = public_bytes(self.key)
         return CosignerKey(self.name, key_hash(self.name, public, ALG_COSIGNATURE_V1), public)
 
     def __str__(self) -> str:
-        seed = self.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        material = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + seed).decode()
-        return f"PRIVATE+KEY+{self.name}+{self.public_key.hash.hex()}+{material}"
+        return signer_key_text(self.name, self.public_key.hash, ALG_COSIGNATURE_V1, self.key)
 
 
 def split_note(note: str) -> tuple[str, list[str]]:

@@ -18,7 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from sostenuto.errors import IntegrityFailure, InvalidInput
 from sostenuto.transparency._merkle import HASH_SIZE
@@ -47,6 +52,52 @@ def key_hash(name: str, public: bytes, algorithm: int = ALG_ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([algorithm]) + public).digest()[:4]
 
 
+def split_verifier_key(vkey: str, algorithm: int, refusal: str) -> tuple[str, bytes, bytes]:
+    """Name, key hash and 32-byte public key of ``<name>+<hash>+<base64(algorithm || key)>``,
+    the hash checked; ``refusal`` is the error for key material of another algorithm."""
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3 or not _valid_name(parts[0]) or len(parts[1]) != 8:
+        raise InvalidInput(f"not a signed-note verifier key: {vkey!r}")
+    name, hash_hex, material = parts
+    try:
+        hash_bytes = bytes.fromhex(hash_hex)
+    except ValueError:
+        raise InvalidInput(f"the key hash of {vkey!r} is not hex") from None
+    raw = _b64decode(material, "the verifier key")
+    if len(raw) != 33 or raw[0] != algorithm:
+        raise InvalidInput(refusal)
+    if key_hash(name, raw[1:], algorithm) != hash_bytes:
+        raise InvalidInput(f"the key hash of {vkey!r} does not match its key")
+    return name, hash_bytes, raw[1:]
+
+
+def split_signer_key(skey: str, algorithm: int, refusal: str) -> tuple[str, str, Ed25519PrivateKey]:
+    """Name, key hash (hex, for the caller to check) and private key of
+    ``PRIVATE+KEY+<name>+<hash>+<base64(algorithm || seed)>``."""
+    parts = skey.strip().split("+", 4)
+    if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _valid_name(parts[2]):
+        raise InvalidInput("not a signed-note signer key")
+    raw = _b64decode(parts[4], "the signer key")
+    if len(raw) != 33 or raw[0] != algorithm:
+        raise InvalidInput(refusal)
+    return parts[2], parts[3], Ed25519PrivateKey.from_private_bytes(raw[1:])
+
+
+def verifier_key_text(name: str, hash_bytes: bytes, algorithm: int, public: bytes) -> str:
+    material = base64.b64encode(bytes([algorithm]) + public).decode()
+    return f"{name}+{hash_bytes.hex()}+{material}"
+
+
+def signer_key_text(name: str, hash_bytes: bytes, algorithm: int, key: Ed25519PrivateKey) -> str:
+    seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    material = base64.b64encode(bytes([algorithm]) + seed).decode()
+    return f"PRIVATE+KEY+{name}+{hash_bytes.hex()}+{material}"
+
+
+def public_bytes(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A note verifier: key name, key hash and Ed25519 public key."""
@@ -58,24 +109,11 @@ class Verifier:
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
         """Parse a verifier key string, checking its hash."""
-        parts = vkey.strip().split("+", 2)
-        if len(parts) != 3 or not _valid_name(parts[0]) or len(parts[1]) != 8:
-            raise InvalidInput(f"not a signed-note verifier key: {vkey!r}")
-        name, hash_hex, material = parts
-        try:
-            hash_bytes = bytes.fromhex(hash_hex)
-        except ValueError:
-            raise InvalidInput(f"the key hash of {vkey!r} is not hex") from None
-        raw = _b64decode(material, "the verifier key")
-        if len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise InvalidInput("only Ed25519 verifier keys (algorithm 1, 32 bytes) are accepted")
-        if key_hash(name, raw[1:]) != hash_bytes:
-            raise InvalidInput(f"the key hash of {vkey!r} does not match its key")
-        return cls(name, hash_bytes, raw[1:])
+        refusal = "only Ed25519 verifier keys (algorithm 1, 32 bytes) are accepted"
+        return cls(*split_verifier_key(vkey, ALG_ED25519, refusal))
 
     def __str__(self) -> str:
-        material = base64.b64encode(bytes([ALG_ED25519]) + self.public).decode()
-        return f"{self.name}+{self.hash.hex()}+{material}"
+        return verifier_key_text(self.name, self.hash, ALG_ED25519, self.public)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         try:
@@ -100,28 +138,21 @@ class Signer:
 
     @classmethod
     def parse(cls, skey: str) -> Signer:
-        parts = skey.strip().split("+", 4)
-        if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _valid_name(parts[2]):
-            raise InvalidInput("not a signed-note signer key")
-        raw = _b64decode(parts[4], "the signer key")
-        if len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise InvalidInput("only Ed25519 signer keys are supported")
-        signer = cls(parts[2], Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if signer.verifier.hash.hex() != parts[3]:
+        name, hash_hex, key = split_signer_key(
+            skey, ALG_ED25519, "only Ed25519 signer keys are supported"
+        )
+        signer = cls(name, key)
+        if signer.verifier.hash.hex() != hash_hex:
             raise InvalidInput("the signer key's hash does not match its key")
         return signer
 
     @property
     def verifier(self) -> Verifier:
-        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = public_bytes(self.key)
         return Verifier(self.name, key_hash(self.name, public), public)
 
     def __str__(self) -> str:
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
-        seed = self.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        material = base64.b64encode(bytes([ALG_ED25519]) + seed).decode()
-        return f"PRIVATE+KEY+{self.name}+{self.verifier.hash.hex()}+{material}"
+        return signer_key_text(self.name, self.verifier.hash, ALG_ED25519, self.key)
 
 
 def sign_note(text: str, signer: Signer) -> str:
