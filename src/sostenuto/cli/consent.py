@@ -14,7 +14,6 @@ from sostenuto.cli import _context
 from sostenuto.cli.output import console, print_json, print_table
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import get_settings
-from sostenuto.transparency import Receipt
 
 consent_app = typer.Typer(help="Consent decisions, rules and exports.", no_args_is_help=True)
 decision_app = typer.Typer(help="Stored decisions.", no_args_is_help=True)
@@ -126,13 +125,7 @@ def _rule_out(rule: consent.RuleView) -> None:
     receipt = consent.publish_rule_change(
         _context.database(), get_settings(), _context.principal(), rule
     )
-    print_json({**rule.as_json(), "log_entry": _receipt_json(receipt)})
-
-
-def _receipt_json(receipt: Receipt | None) -> dict[str, object] | None:
-    if receipt is None:
-        return None
-    return receipt.as_json()
+    print_json(consent.rule_with_entry(rule, receipt))
 
 
 @consent_app.command("permit")
@@ -241,7 +234,7 @@ def publish(rule_id: Annotated[int, typer.Argument(help="Rule id.")]) -> None:
     receipt = consent.publish_rule(
         _context.database(), get_settings(), _context.principal(), rule_id
     )
-    print_json(_receipt_json(receipt))
+    print_json(receipt.as_json())
 
 
 @consent_app.command("rules")

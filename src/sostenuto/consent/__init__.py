@@ -27,6 +27,7 @@ from sostenuto.consent._publish import (
     consent_change_payload,
     publish_rule,
     publish_rule_change,
+    rule_with_entry,
 )
 from sostenuto.consent._rules import get_rule, list_rules, opt_out, permit, prohibit, revoke_rule
 from sostenuto.consent._snapshot import Snapshot, current_snapshot, forget_snapshots
@@ -73,5 +74,6 @@ __all__ = [
     "publish_rule",
     "publish_rule_change",
     "revoke_rule",
+    "rule_with_entry",
     "set_jurisdiction",
 ]

@@ -76,6 +76,11 @@ def publish_rule_change(
     )
 
 
+def rule_with_entry(rule: RuleView, receipt: Receipt | None) -> dict[str, Any]:
+    """A rule as the front ends show it after publishing: its fields and its log entry."""
+    return {**rule.as_json(), "log_entry": receipt.as_json() if receipt else None}
+
+
 def publish_rule(
     database: Database, settings: Settings, principal: Principal, rule_id: int
 ) -> Receipt:

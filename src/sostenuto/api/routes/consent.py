@@ -15,7 +15,6 @@ from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
-from sostenuto.transparency import Receipt
 
 router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
 
@@ -142,18 +141,12 @@ def get_rules(
     return [rule.as_json() for rule in found]
 
 
-def _receipt_json(receipt: Receipt | None) -> dict[str, Any] | None:
-    if receipt is None:
-        return None
-    return receipt.as_json()
-
-
 def _published(
     database: Database, settings: Settings, caller: Principal, rule: consent.RuleView
 ) -> dict[str, Any]:
     """The rule, once its change is declared in the public log (rules for any licensee)."""
     receipt = consent.publish_rule_change(database, settings, caller, rule)
-    return {**rule.as_json(), "log_entry": _receipt_json(receipt)}
+    return consent.rule_with_entry(rule, receipt)
 
 
 @router.post("/rules/permit", status_code=201)
@@ -198,9 +191,9 @@ def post_revoke(
 @router.post("/rules/{rule_id}/publish")
 def post_publish(
     rule_id: int, caller: SignedIn, database: Db, settings: AppSettings
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """Declare a rule's current state in the log again (idempotent: same change, same entry)."""
-    return _receipt_json(consent.publish_rule(database, settings, caller, rule_id))
+    return consent.publish_rule(database, settings, caller, rule_id).as_json()
 
 
 @router.get("/exports/{party}/{party_id}")
