@@ -31,12 +31,12 @@ def _declaring_cmo(database: Database, principal: Principal, rule: RuleView) -> 
     with database.reader() as session:
         # Only whoever may change the rule may speak for it in the log.
         _authorise(session, principal, rule.scope, rule.scope_id, opt_out=rule.source == "opt-out")
+        if principal.cmo_id is not None:
+            return principal.cmo_id
+        if rule.scope == "cmo":
+            return rule.scope_id
+        # The operator acts for whichever CMO represents the scope; the lowest id is stable.
         acting = _acting_cmos(session, rule.scope, rule.scope_id, opt_out=False)
-    if principal.cmo_id is not None:
-        return principal.cmo_id
-    if rule.scope == "cmo":
-        return rule.scope_id
-    # The operator acts for whichever CMO represents the scope; the lowest id keeps it stable.
     return min(acting) if acting else None
 
 
