@@ -6,6 +6,9 @@ decoded by one ffmpeg pass to raw PCM at its own analysis rate (Sostenuto 8 kHz 
 memory, fpcalc 11 025 Hz s16le through ``-format``), so decoding is left out of both.
 Speed is seconds of audio per CPU second of the process and its children (getrusage deltas),
 never wall time: the machine may be shared. Sostenuto's time is also split by stage.
+Sostenuto runs twice, decoding in process (the ``_avdecode`` extension, when built) and
+through the ffmpeg CLI (``SOSTENUTO_DECODER=ffmpeg``); the tools take turns track by track, so
+a busy spell on the machine falls on all of them.
 
     python benchmarks/identify_speed.py              # 24 tracks, all three tools
     python benchmarks/identify_speed.py --tracks 6 --no-audfprint
@@ -22,7 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 from sostenuto.audio import probe_duration
+from sostenuto.audio._decode import HAVE_AVDECODE
 from sostenuto.identify import fingerprint_file, fingerprint_samples, load_audio
 from sostenuto.identify._hashes import triplet_hashes
 from sostenuto.identify._params import REFERENCE, VERIFY_PEAKS_PER_SECOND
@@ -56,6 +61,24 @@ def timed(call: Callable[[], T]) -> tuple[T, float]:
     return value, cpu() - began
 
 
+@contextmanager
+def decoder(name: str) -> Iterator[None]:
+    """Decode through ``name``: "ffmpeg" (the CLI) or "auto" (in process when built)."""
+    before = os.environ.get("SOSTENUTO_DECODER")
+    os.environ["SOSTENUTO_DECODER"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOSTENUTO_DECODER"]
+        else:
+            os.environ["SOSTENUTO_DECODER"] = before
+
+
+# Sostenuto's variants: (row name, SOSTENUTO_DECODER value).
+DECODERS = [("ffmpeg CLI", "ffmpeg")] + ([("in process", "auto")] if HAVE_AVDECODE else [])
+
+
 def pick_tracks(count: int, packages: tuple[str, ...]) -> list[Path]:
     music = corpus.music_files(list(packages))
     pool = sorted(p for name in packages for p in music.get(name, []))
@@ -64,8 +87,9 @@ def pick_tracks(count: int, packages: tuple[str, ...]) -> list[Path]:
 
 
 def sostenuto_stages(tracks: list[Path]) -> dict[str, float]:
+    resample_stages = [f"decode + resample ({name})" for name, _ in DECODERS]
     stages = dict.fromkeys(
-        ("ffmpeg decode only", "decode + resample", "spectrogram", "peaks", "hashes"), 0.0
+        ["ffmpeg decode only", *resample_stages, "spectrogram", "peaks", "hashes"], 0.0
     )
     for path in tracks:
         mark = cpu()
@@ -80,8 +104,10 @@ def sostenuto_stages(tracks: list[Path]) -> dict[str, float]:
         null = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"]
         subprocess.run(null, check=True)
         lap("ffmpeg decode only")
-        samples = load_audio(path).samples
-        lap("decode + resample")
+        for name, setting in DECODERS:
+            with decoder(setting):
+                samples = load_audio(path).samples
+            lap(f"decode + resample ({name})")
         spectrogram = log_spectrogram(samples)
         lap("spectrogram")
         peaks = find_peaks(spectrogram, REFERENCE.peaks_per_second, VERIFY_PEAKS_PER_SECOND)
@@ -141,23 +167,29 @@ def main() -> None:
     )
     fingerprint_samples(np.zeros(8000, dtype=np.float32))  # lazy set-up is not per track
 
-    cpu_seconds: dict[str, float] = {}
-    cpu_seconds["sostenuto"] = timed(lambda: [fingerprint_file(p) for p in tracks])[1]
-    cpu_seconds["chromaprint (fpcalc)"] = timed(lambda: [fpcalc(p) for p in tracks])[1]
+    if not HAVE_AVDECODE:
+        print("the in-process decoder is not built: Sostenuto decodes through the ffmpeg CLI")
+    cpu_seconds = {f"sostenuto ({name})": 0.0 for name, _ in DECODERS}
+    cpu_seconds["chromaprint (fpcalc)"] = 0.0
+    for path in tracks:
+        for name, setting in DECODERS:
+            with decoder(setting):
+                cpu_seconds[f"sostenuto ({name})"] += timed(lambda p=path: fingerprint_file(p))[1]
+        cpu_seconds["chromaprint (fpcalc)"] += timed(lambda p=path: fpcalc(p))[1]
     if not args.no_audfprint:
         cpu_seconds["audfprint2"] = audfprint(tracks)
     stages = sostenuto_stages(tracks)
     pcm = from_pcm(tracks)
 
-    print(f"\n{'tool':<24}{'CPU s':>9}{'x real time per core':>22}")
+    print(f"\n{'tool':<32}{'CPU s':>9}{'x real time per core':>22}")
     for tool, spent in cpu_seconds.items():
-        print(f"{tool:<24}{spent:>9.2f}{seconds / spent:>22.0f}")
-    print(f"\n{'from decoded PCM':<24}{'CPU s':>9}{'x real time per core':>22}")
+        print(f"{tool:<32}{spent:>9.2f}{seconds / spent:>22.0f}")
+    print(f"\n{'from decoded PCM':<32}{'CPU s':>9}{'x real time per core':>22}")
     for tool, spent in pcm.items():
-        print(f"{tool:<24}{spent:>9.2f}{seconds / spent:>22.0f}")
-    print(f"\n{'Sostenuto stage':<24}{'CPU s':>9}{'x real time per core':>22}")
+        print(f"{tool:<32}{spent:>9.2f}{seconds / spent:>22.0f}")
+    print(f"\n{'Sostenuto stage':<32}{'CPU s':>9}{'x real time per core':>22}")
     for stage, spent in stages.items():
-        print(f"{stage:<24}{spent:>9.2f}{seconds / max(spent, 1e-9):>22.0f}")
+        print(f"{stage:<32}{spent:>9.2f}{seconds / max(spent, 1e-9):>22.0f}")
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(
         json.dumps(

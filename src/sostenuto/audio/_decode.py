@@ -1,12 +1,17 @@
 """Decode any file ffmpeg or libsndfile reads into float32 samples, resampled once.
 
 libsndfile (through ``soundfile``) is used when it can read the file and no resampling is
-needed, since it avoids a process start; everything else goes through ``ffmpeg``, which
-decodes and resamples in one pass.
+needed, since it avoids a process start. Files resampled to mono at a given rate (what the
+fingerprinter asks for) are decoded in process by ``_avdecode``, a C extension on FFmpeg's
+libraries with the same resampler settings as the command line, when it was built; everything
+else goes through ``ffmpeg``, which decodes and resamples in one pass. Setting
+``SOSTENUTO_DECODER=ffmpeg`` forces the command line, for comparison or should the extension
+misbehave.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -17,6 +22,13 @@ import numpy.typing as npt
 import soundfile
 
 from sostenuto.errors import DependencyMissing, InvalidInput, UnsupportedFormat
+
+try:
+    from sostenuto.audio import _avdecode
+except ImportError:  # built without FFmpeg's development files: the ffmpeg CLI decodes
+    HAVE_AVDECODE = False
+else:
+    HAVE_AVDECODE = True
 
 _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".aiff", ".aif", ".ogg"}
 
@@ -84,6 +96,27 @@ def _ffmpeg_decode(
         samples = samples[: samples.size - samples.size % channels].reshape(-1, channels)
     rate = sample_rate or _rate_of(source, stdin)
     return Audio(samples, rate)
+
+
+def _in_process_available() -> bool:
+    """Whether the C extension was built and not turned off with SOSTENUTO_DECODER=ffmpeg."""
+    return HAVE_AVDECODE and os.environ.get("SOSTENUTO_DECODER", "").lower() != "ffmpeg"
+
+
+def _in_process_decode(path: Path, sample_rate: int, fast_resample: bool) -> Audio:
+    """Decode, mix down and resample in this process: no ffmpeg process start, no pipe."""
+    try:
+        # "file:" keeps libavformat from reading a name like "concat:a|b" as a protocol.
+        data = _avdecode.decode(f"file:{path.resolve()}", sample_rate, fast_resample)
+    except _avdecode.DecodeError as error:
+        raise UnsupportedFormat(
+            f"cannot decode audio: {error}", details={"source": str(path)}
+        ) from None
+    if not data:
+        raise UnsupportedFormat(
+            "cannot decode audio: no audio decoded", details={"source": str(path)}
+        )
+    return Audio(np.frombuffer(data, dtype=np.float32), sample_rate)
 
 
 def _ffprobe(source: str, stdin: bytes | None, entries: str) -> list[str]:
@@ -162,6 +195,9 @@ def decode(
         else:
             samples = _to_mono(data) if mono else data
             return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
+    # The extension writes mono at a chosen rate only: the fingerprinter's case.
+    if sample_rate and mono and _in_process_available():
+        return _in_process_decode(path, sample_rate, fast_resample)
     return _ffmpeg_decode(str(path), None, sample_rate, mono, fast_resample)
 
 
