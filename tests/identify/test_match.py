@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sostenuto.identify import DEFAULT_THRESHOLD, Index, fingerprint_samples, search
+from sostenuto.identify import DEFAULT_THRESHOLD, Index, _match, fingerprint_samples, search
 from tests.identify.conftest import Samples, add_noise, change_speed, render_piece
 
 RATE = 8000
@@ -101,6 +101,46 @@ def test_unregistered_music_is_not_matched(piece_index: Index) -> None:
     for seed in range(100, 112):
         query = render_piece(seed, 10.0)
         assert search(piece_index, fingerprint_samples(query, query=True)) == []
+
+
+@given(
+    anchors=st.lists(st.booleans(), max_size=200),
+    allowance=st.integers(0, 120),
+)
+def test_anchors_beyond_the_allowance_are_spread_evenly(
+    anchors: list[bool], allowance: int
+) -> None:
+    is_anchor = np.array(anchors, dtype=bool)
+    counted = _match._anchors_beyond(is_anchor, allowance)
+    count = int(is_anchor.sum())
+    excess = max(count - allowance, 0)
+    assert not (counted & ~is_anchor).any()
+    assert int(counted.sum()) == excess
+    # Along the anchors, the share counted so far never strays a whole anchor from even.
+    taken = np.cumsum(counted[is_anchor])
+    even = np.arange(1, count + 1) * excess / max(count, 1)
+    assert np.all(np.abs(taken - even) < 1.0)
+
+
+def test_only_more_anchors_than_chance_gives_count_in_verification(
+    pieces: dict[int, Samples], piece_index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A true alignment votes with far more anchors than a chance one: those beyond what
+    chance reaches add evidence; unrelated music, whose alignments stay under the
+    allowance, scores exactly as with every anchor left out."""
+    true_queries = [
+        fingerprint_samples(add_noise(cut(pieces[seed], 11.0, 10.0), 15.0, seed=seed), query=True)
+        for seed in (1, 5, 7)
+    ]
+    unrelated = [fingerprint_samples(render_piece(seed, 10.0), query=True) for seed in (100, 101)]
+    counted = [search(piece_index, q, threshold=0.0) for q in true_queries + unrelated]
+    monkeypatch.setattr(_match, "_CHANCE_ANCHORS", 10**9)
+    left_out = [search(piece_index, q, threshold=0.0) for q in true_queries + unrelated]
+    for more, fewer in zip(counted[:3], left_out[:3], strict=True):
+        assert more[0].key == fewer[0].key
+        assert more[0].peaks > fewer[0].peaks
+        assert more[0].score > fewer[0].score
+    assert counted[3:] == left_out[3:]
 
 
 def test_segment_search_reports_every_recording_inside(
