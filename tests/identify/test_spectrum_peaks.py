@@ -66,9 +66,10 @@ def test_background_is_the_local_mean(frames: int, bins: int, seed: int) -> None
     assert np.allclose(_background(values), expected, atol=1e-3)
 
 
-def _plain_peaks(spectrogram: np.ndarray, density: float) -> set[tuple[int, int]]:
+def _plain_peaks(spectrogram: np.ndarray, density: float, bands: int = 1) -> set[tuple[int, int]]:
     """The peak picker written the slow, obvious way, on the whole array at once (the local
-    mean is the module's, checked against scipy above, so float rounding cannot differ)."""
+    mean is the module's, checked against scipy above, so float rounding cannot differ).
+    With ``bands``, each block's budget is dealt in turns: every band's best, then second..."""
     local_max = maximum_filter(spectrogram, size=9, mode="constant", cval=-np.inf)
     salience = spectrogram - _background(spectrogram)
     floor = spectrogram.max() - 70.0
@@ -77,7 +78,12 @@ def _plain_peaks(spectrogram: np.ndarray, density: float) -> set[tuple[int, int]
     kept: set[tuple[int, int]] = set()
     for block in np.unique(times // 125):
         inside = np.nonzero(times // 125 == block)[0]
-        best = inside[np.argsort(-salience[times[inside], bins[inside]], kind="stable")]
+        turns: list[tuple[int, float, int]] = []
+        for band in range(bands):
+            mine = inside[bins[inside] * bands // spectrogram.shape[1] == band]
+            ranked = mine[np.argsort(-salience[times[mine], bins[mine]], kind="stable")]
+            turns += [(turn, -salience[times[i], bins[i]], i) for turn, i in enumerate(ranked)]
+        best = [i for _, _, i in sorted(turns)]
         kept.update((int(times[i]), int(bins[i])) for i in best[:budget])
     return kept
 
@@ -91,6 +97,34 @@ def test_peaks_match_the_plain_picker(frames: int, seed: int) -> None:
     ((times, bins),) = find_peaks(spectrogram, 30.0)
     assert set(zip(times.tolist(), bins.tolist(), strict=True)) == _plain_peaks(spectrogram, 30.0)
     assert np.all(np.diff(times) >= 0)
+
+
+@settings(max_examples=4, deadline=None)
+@given(frames=st.integers(1, 3000), bands=st.integers(2, 6), seed=st.integers(0, 2**16))
+def test_band_turns_match_the_plain_picker(frames: int, bands: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    spectrogram = (10.0 * rng.standard_normal((frames, 121)) - 40.0).astype(np.float32)
+    (times, bins), (dense_times, dense_bins) = find_peaks(spectrogram, 30.0, 45.0, bands=bands)
+    assert set(zip(times.tolist(), bins.tolist(), strict=True)) == _plain_peaks(
+        spectrogram, 30.0, bands
+    )
+    sparse = set(zip(times.tolist(), bins.tolist(), strict=True))
+    assert sparse <= set(zip(dense_times.tolist(), dense_bins.tolist(), strict=True))
+
+
+def test_loud_noise_in_one_band_leaves_the_others_their_turns() -> None:
+    # Strong random peaks fill the top quarter, weak ones the rest: one ranking gives the top
+    # quarter most of the budget, four bands keep a quarter of it for each.
+    rng = np.random.default_rng(5)
+    spectrogram = (3.0 * rng.standard_normal((250, 120)) - 60.0).astype(np.float32)
+    spectrogram[:, 90:] += (12.0 * rng.standard_normal((250, 30))).astype(np.float32)
+    ((_, one),) = find_peaks(spectrogram, 30.0)
+    ((times, banded),) = find_peaks(spectrogram, 30.0, bands=4)
+    budget = round(30.0 * 125 * FRAME_SECONDS)
+    assert np.count_nonzero(one < 90) < budget // 2  # of two blocks' budgets
+    for block in (0, 1):
+        in_block = banded[times // 125 == block]
+        assert np.bincount(in_block * 4 // 120, minlength=4).min() >= budget // 4 - 1
 
 
 def test_analysis_decode_keeps_the_band(tmp_path: Path) -> None:

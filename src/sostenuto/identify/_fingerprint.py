@@ -56,7 +56,7 @@ def fingerprint_samples(
     samples = np.asarray(samples, dtype=np.float32)
     spectrogram = log_spectrogram(samples)
     (times, bins), (peak_times, peak_bins) = find_peaks(
-        spectrogram, chosen.peaks_per_second, VERIFY_PEAKS_PER_SECOND
+        spectrogram, chosen.peaks_per_second, VERIFY_PEAKS_PER_SECOND, bands=chosen.bands
     )
     hashes, t1, f1 = triplet_hashes(times, bins, chosen, variants=query)
     return Fingerprint(hashes, t1, f1, peak_times, peak_bins, samples.size / SAMPLE_RATE)

@@ -28,6 +28,8 @@ class FingerprintParams:
     fan_out: int
     max_dt: int = 48  # frames from the first to the third peak (0.77 s)
     max_df: int = 40  # log-frequency bins between neighbouring peaks (1⅔ octave)
+    # Frequency bands that take turns at each 2 s block's peak budget (1: one ranking).
+    bands: int = 1
 
 
 # Peaks kept for verification (reference and query alike): denser than the hashed ones, since

@@ -121,22 +121,42 @@ def _candidates(spectrogram: FloatArray) -> tuple[IntArray, IntArray, FloatArray
     )
 
 
+def _rank_in_groups(
+    group: npt.NDArray[np.integer], *keys: npt.NDArray[np.number]
+) -> npt.NDArray[np.int64]:
+    """Each peak's rank among the peaks of its ``group``, ordered by ``keys`` (the first
+    deciding), each ascending."""
+    order = np.lexsort((*reversed(keys), group))
+    group_sorted = group[order]
+    starts = np.searchsorted(group_sorted, group_sorted, side="left")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size) - starts
+    return rank
+
+
 def find_peaks(
-    spectrogram: npt.NDArray[np.float32], *densities: float
+    spectrogram: npt.NDArray[np.float32], *densities: float, bands: int = 1
 ) -> list[tuple[IntArray, IntArray]]:
     """For each density (peaks per second), times (frames) and log-frequency bins of peaks,
-    sorted by time then frequency. A sparser set is always a subset of a denser one."""
+    sorted by time then frequency. A sparser set is always a subset of a denser one.
+
+    With ``bands`` > 1 the frequency axis is cut into that many equal bands and each block's
+    budget is dealt out in turns (every band's strongest peak, then every band's second...):
+    broadband noise then cannot spend the whole budget in the band where it is loudest, and a
+    band with few peaks leaves its turns to the others.
+    """
     empty = np.zeros(0, dtype=np.int32)
     if spectrogram.shape[0] == 0:
         return [(empty, empty) for _ in densities]
     times, bins, strength = _candidates(np.ascontiguousarray(spectrogram, dtype=np.float32))
     # Rank peaks inside each block by descending salience; each density keeps its top ranks.
     block = times // _BLOCK_FRAMES
-    order = np.lexsort((-strength, block))
-    block_sorted = block[order]
-    starts = np.searchsorted(block_sorted, block_sorted, side="left")
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size) - starts
+    if bands > 1:
+        band = bins * bands // spectrogram.shape[1]
+        turn = _rank_in_groups(block * bands + band, -strength)
+        rank = _rank_in_groups(block, turn, -strength)
+    else:
+        rank = _rank_in_groups(block, -strength)
     found: list[tuple[IntArray, IntArray]] = []
     for density in densities:
         budget = max(1, round(density * _BLOCK_FRAMES * FRAME_SECONDS))
