@@ -37,6 +37,6 @@ class FingerprintParams:
 VERIFY_PEAKS_PER_SECOND = 40.0
 
 REFERENCE = FingerprintParams(peaks_per_second=18.0, fan_out=4)
-# Queries share their budget among 4 bands: in broadband noise the loudest band's noise peaks
+# Queries share their budget among 3 bands: in broadband noise the loudest band's noise peaks
 # would otherwise outrank the music's peaks elsewhere (references are clean, and unchanged).
-QUERY = FingerprintParams(peaks_per_second=30.0, fan_out=6, bands=4)
+QUERY = FingerprintParams(peaks_per_second=30.0, fan_out=6, bands=3)
