@@ -14,7 +14,7 @@ twice: up to three separate alignments are reported per track.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,12 @@ _COARSE_BIN = 32  # frames (0.5 s) of the offset histogram that ranks candidates
 # allowance well above that are no chance agreement, so they count in verification again.
 _CHANCE_ANCHORS = 16
 _CHANCE_ANCHORS_PER_SECOND = 1.6
+# Alignments scoring from this up to DEFAULT_THRESHOLD are refitted on their hits and
+# verified again (_refit): below it they are chance, and each extra verification is one more
+# chance for unregistered audio; above the threshold the match is made already.
+_REFIT_FLOOR = 4.0
+_REFIT_MIN_HITS = 8
+_REFIT_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class _Occupancy:
         widest[:, 1:] |= wide[:, :-1]
         widest[:, :-1] |= wide[:, 1:]
         self.grid = widest
+        self.exact = grid
         # Peaks crowd into some bands (bass lines, common keys) and some frames (drum hits,
         # onsets): the chance that an unrelated peak lands on a query peak is modelled from
         # the occupancy of its frequency row and of its frame (independence of the two).
@@ -157,6 +164,24 @@ class _Occupancy:
         t, f = times[inside] + 1, bins[inside] + 1
         chance = np.minimum(self.row_density[f] * self.frame_density[t] / self.density, 1.0)
         return self.grid[t, f], chance.astype(np.float64), inside
+
+    def nearest_frames(
+        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Per point, the frame of the query peak it hits (mean of several), else NaN."""
+        frames = np.full(times.size, np.nan)
+        inside = (times >= 0) & (times < self.exact.shape[0] - 2) & (bins >= 0) & (bins < 254)
+        t, f = times[inside] + 1, bins[inside] + 1
+        shift_sum = np.zeros(t.size)
+        found = np.zeros(t.size)
+        for dt in (-1, 0, 1):
+            for df in (-1, 0, 1):
+                peak = self.exact[t + dt, f + df]
+                shift_sum += dt * peak
+                found += peak
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frames[inside] = np.where(found > 0, t - 1 + shift_sum / found, np.nan)
+        return frames
 
 
 @dataclass(frozen=True)
@@ -242,6 +267,90 @@ def _verify(
     return best
 
 
+def _refit(
+    index: Index,
+    track_id: int,
+    occupancy: _Occupancy,
+    q_lo: float,
+    q_hi: float,
+    scale: float,
+    offset: float,
+    pitch: float,
+) -> tuple[float, float] | None:
+    """Scale and offset fitted anew to the reference peaks that hit a query peak.
+
+    The votes that proposed the alignment are few and bunched; the hits of its verification
+    are many more and spread over the window, so a fit to where they land in the query
+    (exactly, not within the ±1 frame tolerance) corrects a slightly wrong scale or offset
+    that loses the peaks away from the votes.
+    """
+    r_t, r_f = index.peaks(track_id)
+    lo, hi = np.searchsorted(r_t, [scale * q_lo + offset, scale * q_hi + offset])
+    ref_times = r_t[lo:hi].astype(np.float64)
+    q_t = np.rint((ref_times - offset) / scale).astype(np.int64)
+    q_f = r_f[lo:hi].astype(np.int64) - round(pitch)
+    landed = occupancy.nearest_frames(q_t, q_f)
+    hit = ~np.isnan(landed)
+    if np.count_nonzero(hit) < _REFIT_MIN_HITS or np.ptp(landed[hit]) <= 20:
+        return None
+    fitted_scale, fitted_offset = np.polyfit(landed[hit], ref_times[hit], 1)
+    if not _SCALES[0] <= fitted_scale <= _SCALES[-1]:
+        return None
+    return float(fitted_scale), float(fitted_offset)
+
+
+@dataclass(frozen=True)
+class _Tried:
+    """An alignment of the query to one track, and its verification once done."""
+
+    result: _Verified | None
+    votes: npt.NDArray[np.float64]  # query frames of the voting hashes
+    window: tuple[float, float]  # query frames verified
+    scale: float
+    offset: float
+    pitch: float  # bins
+    anchors: npt.NDArray[np.int64]  # reference peaks of the votes, as time * 256 + bin
+
+    def geometry(
+        self,
+    ) -> tuple[float, float, float, float, float, npt.NDArray[np.int64]]:
+        return (*self.window, self.scale, self.offset, self.pitch, self.anchors)
+
+    def score(self) -> float:
+        return self.result.score if self.result is not None else 0.0
+
+    def with_result(self, result: _Verified) -> _Tried:
+        return replace(self, result=result)
+
+
+def _refined(index: Index, track_id: int, occupancy: _Occupancy, best: _Tried) -> _Tried | None:
+    """An alignment refitted on its hits (up to twice) and verified again, if that scores
+    higher; only for near misses (see _REFIT_FLOOR)."""
+    if not _REFIT_FLOOR <= best.score() < DEFAULT_THRESHOLD:
+        return None
+    current = top = best
+    for _ in range(_REFIT_ROUNDS):
+        fit = _refit(
+            index,
+            track_id,
+            occupancy,
+            *current.window,
+            current.scale,
+            current.offset,
+            current.pitch,
+        )
+        if fit is None:
+            break
+        candidate = replace(current, scale=fit[0], offset=fit[1])
+        verified = _verify(index, track_id, occupancy, *candidate.geometry())
+        if verified is None:
+            break
+        current = candidate.with_result(verified)
+        if current.score() > top.score():
+            top = current
+    return top if top is not best else None
+
+
 def _overlaps(match: Match, track_id: int, query_frames: npt.NDArray[np.float64]) -> bool:
     """Whether most of these query frames fall inside an earlier match of the same track."""
     if match.track_id != track_id:
@@ -313,7 +422,7 @@ def search(
         q_t, q_f = q_times[rows], fingerprint.bins[rows]
         r_t, r_f = postings.times[picked].astype(np.float64), postings.bins[picked]
         info = index.track(int(track))
-        tried: list[tuple[_Verified, npt.NDArray[np.float64], float, float]] = []
+        tried: list[_Tried] = []
         for _ in range(_TRIES):
             if q_t.size < _MIN_VOTES:
                 break
@@ -326,27 +435,33 @@ def search(
             # enough to lose every peak away from them: unit scale, pivoted on the votes, is
             # verified too, since most queries are not sped up.
             pivot = float(qi.mean())
+            window = (
+                max(0.0, float(qi.min()) - _MARGIN),
+                min(float(qi.max()) + QUERY.max_dt + _MARGIN, query_frames),
+            )
+            anchors = ri.astype(np.int64) * 256 + r_f[inliers]
             for option in {scale, 1.0}:
-                verified = _verify(
-                    index,
-                    info.track_id,
-                    occupancy,
-                    max(0.0, float(qi.min()) - _MARGIN),
-                    min(float(qi.max()) + QUERY.max_dt + _MARGIN, query_frames),
-                    option,
-                    offset + (scale - option) * pivot,
-                    pitch,
-                    ri.astype(np.int64) * 256 + r_f[inliers],
+                aligned = _Tried(
+                    None, qi, window, option, offset + (scale - option) * pivot, pitch, anchors
                 )
+                verified = _verify(index, info.track_id, occupancy, *aligned.geometry())
                 if verified is not None:
-                    tried.append((verified, qi, option, pitch))
+                    tried.append(aligned.with_result(verified))
             keep = ~inliers
             q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
+        # The near miss to refit is not always the best scored one: each is refitted.
+        tried += [
+            refined
+            for attempt in list(tried)
+            if (refined := _refined(index, info.track_id, occupancy, attempt)) is not None
+        ]
         # Several alignments are verified, not only the best voted one: a few true votes can
         # be outvoted by chance ones. The best ones are reported, each stretch of query once
         # (a passage repeated inside the recording aligns twice).
         reported = 0
-        for verified, qi, scale, pitch in sorted(tried, key=lambda item: -item[0].score):
+        for attempt in sorted(tried, key=lambda item: -item.score()):
+            verified, qi, scale, pitch = attempt.result, attempt.votes, attempt.scale, attempt.pitch
+            assert verified is not None  # only verified alignments are tried
             if verified.score < threshold or reported == _ROUNDS:
                 break
             if any(_overlaps(m, info.track_id, qi) for m in results):
