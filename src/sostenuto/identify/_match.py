@@ -323,6 +323,13 @@ class _Tried:
         return replace(self, result=result)
 
 
+def _same_alignment(a: _Tried, b: _Tried) -> bool:
+    """Whether two alignments map both ends of a's window within a frame of each other."""
+    ends = np.array(a.window)
+    apart = np.abs((a.scale - b.scale) * ends + a.offset - b.offset)
+    return bool(np.all(apart <= 1.0)) and round(a.pitch) == round(b.pitch)
+
+
 def _refined(index: Index, track_id: int, occupancy: _Occupancy, best: _Tried) -> _Tried | None:
     """An alignment refitted on its hits (up to twice) and verified again, if that scores
     higher; only for near misses (see _REFIT_FLOOR)."""
@@ -449,12 +456,16 @@ def search(
                     tried.append(aligned.with_result(verified))
             keep = ~inliers
             q_t, q_f, r_t, r_f = q_t[keep], q_f[keep], r_t[keep], r_f[keep]
-        # The near miss to refit is not always the best scored one: each is refitted.
-        tried += [
-            refined
-            for attempt in list(tried)
-            if (refined := _refined(index, info.track_id, occupancy, attempt)) is not None
-        ]
+        # The near miss to refit is not always the best scored one: each is refitted, but
+        # once only where several tries found the same alignment.
+        refitted: list[_Tried] = []
+        for attempt in sorted(tried, key=lambda item: -item.score()):
+            if any(_same_alignment(attempt, done) for done in refitted):
+                continue
+            refitted.append(attempt)
+            refined = _refined(index, info.track_id, occupancy, attempt)
+            if refined is not None:
+                tried.append(refined)
         # Several alignments are verified, not only the best voted one: a few true votes can
         # be outvoted by chance ones. The best ones are reported, each stretch of query once
         # (a passage repeated inside the recording aligns twice).
