@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +149,20 @@ def rows() -> list[tuple[str, float, Degrade]]:
     return table
 
 
+def null_excerpts(
+    audio: dict[Path, np.ndarray], unregistered: list[Path], count: int, rng: np.random.Generator
+) -> Iterator[tuple[int, np.ndarray]]:
+    """The false-positive queries: excerpts of unregistered tracks in turn, 5 and 10 s
+    alternately (a track too short for its turn is skipped), numbered ``0 .. count - 1``."""
+    for k in range(count):
+        samples = audio[unregistered[k % len(unregistered)]]
+        seconds = (5.0, 10.0)[k % 2]
+        if samples.size <= seconds * RATE:
+            continue
+        start = rng.integers(0, samples.size - int(seconds * RATE))
+        yield k, samples[start : start + int(seconds * RATE)]
+
+
 def make_queries(
     folder: Path,
     audio: dict[Path, np.ndarray],
@@ -172,17 +186,9 @@ def make_queries(
             path = folder / f"q{row_number:02d}-{k:03d}.wav"
             soundfile.write(str(path), np.clip(degraded, -1, 1), RATE, subtype="PCM_16")
             queries.append(Query(path, name, source.name))
-    for k in range(nulls):
-        source = unregistered[k % len(unregistered)]
-        samples = audio[source]
-        seconds = (5.0, 10.0)[k % 2]
-        if samples.size <= seconds * RATE:
-            continue
-        start = rng.integers(0, samples.size - int(seconds * RATE))
+    for k, excerpt in null_excerpts(audio, unregistered, nulls, rng):
         path = folder / f"n{k:04d}.wav"
-        soundfile.write(
-            str(path), samples[start : start + int(seconds * RATE)], RATE, subtype="PCM_16"
-        )
+        soundfile.write(str(path), excerpt, RATE, subtype="PCM_16")
         queries.append(Query(path, "unregistered (false positives)", None))
     return queries
 

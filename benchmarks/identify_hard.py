@@ -103,14 +103,8 @@ def main() -> None:
 
     rng = np.random.default_rng(7)
     nulls: list[float] = []
-    for k in range(args.nulls):
-        source = unregistered[k % len(unregistered)]
-        samples = audio[source]
-        seconds = (5.0, 10.0)[k % 2]
-        if samples.size <= seconds * RATE:
-            continue
-        start = rng.integers(0, samples.size - int(seconds * RATE))
-        fp = fingerprint_samples(to8k(samples[start : start + int(seconds * RATE)]), query=True)
+    for _, excerpt in bi.null_excerpts(audio, unregistered, args.nulls, rng):
+        fp = fingerprint_samples(to8k(excerpt), query=True)
         t = time.thread_time()
         found = search(index, fp, threshold=0.0)
         cpu.append(time.thread_time() - t)

@@ -208,6 +208,28 @@ def _anchors_beyond(is_anchor: npt.NDArray[np.bool_], allowance: int) -> npt.NDA
     return counted
 
 
+def _reference_in_window(
+    index: Index, track_id: int, q_lo: float, q_hi: float, scale: float, offset: float
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Times and bins of the track's verification peaks that the alignment maps into query
+    frames ``[q_lo, q_hi]``."""
+    r_t, r_f = index.peaks(track_id)
+    lo, hi = np.searchsorted(r_t, [scale * q_lo + offset, scale * q_hi + offset])
+    return r_t[lo:hi], r_f[lo:hi]
+
+
+def _into_query(
+    r_t: npt.NDArray[np.int32],
+    r_f: npt.NDArray[np.int32],
+    scale: float,
+    offset: float,
+    pitch: float,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Query frame and bin each reference peak lands on under the alignment."""
+    q_t = np.rint((r_t.astype(np.float64) - offset) / scale).astype(np.int64)
+    return q_t, r_f.astype(np.int64) - round(pitch)
+
+
 def _verify(
     index: Index,
     track_id: int,
@@ -229,15 +251,12 @@ def _verify(
     ``hit - max(2 chance, 0.15)``), which finds where a sampled recording starts and stops
     in a long query.
     """
-    r_t, r_f = index.peaks(track_id)
-    lo, hi = np.searchsorted(r_t, [scale * q_lo + offset, scale * q_hi + offset])
-    r_t, r_f = r_t[lo:hi], r_f[lo:hi]
+    r_t, r_f = _reference_in_window(index, track_id, q_lo, q_hi, scale, offset)
     is_anchor = np.isin(r_t.astype(np.int64) * 256 + r_f, anchors)
     allowance = _CHANCE_ANCHORS + _CHANCE_ANCHORS_PER_SECOND * (q_hi - q_lo) * FRAME_SECONDS
     fresh = ~is_anchor | _anchors_beyond(is_anchor, int(allowance))
     r_t, r_f = r_t[fresh], r_f[fresh]
-    q_t = np.rint((r_t - offset) / scale).astype(np.int64)
-    q_f = r_f.astype(np.int64) - round(pitch)
+    q_t, q_f = _into_query(r_t, r_f, scale, offset, pitch)
     hit, chance, inside = occupancy.lookup(q_t, q_f)
     if hit.size == 0:
         return None
@@ -284,12 +303,9 @@ def _refit(
     (exactly, not within the ±1 frame tolerance) corrects a slightly wrong scale or offset
     that loses the peaks away from the votes.
     """
-    r_t, r_f = index.peaks(track_id)
-    lo, hi = np.searchsorted(r_t, [scale * q_lo + offset, scale * q_hi + offset])
-    ref_times = r_t[lo:hi].astype(np.float64)
-    q_t = np.rint((ref_times - offset) / scale).astype(np.int64)
-    q_f = r_f[lo:hi].astype(np.int64) - round(pitch)
-    landed = occupancy.nearest_frames(q_t, q_f)
+    r_t, r_f = _reference_in_window(index, track_id, q_lo, q_hi, scale, offset)
+    ref_times = r_t.astype(np.float64)
+    landed = occupancy.nearest_frames(*_into_query(r_t, r_f, scale, offset, pitch))
     hit = ~np.isnan(landed)
     if np.count_nonzero(hit) < _REFIT_MIN_HITS or np.ptp(landed[hit]) <= 20:
         return None
