@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -213,3 +216,94 @@ def test_a_slightly_wrong_alignment_is_refitted_on_its_hits(
     assert before is not None and after is not None
     if abs(offset_error) >= 1.2:  # off by more than the tolerance: peaks were lost
         assert after.hits > before.hits
+
+
+def _peaks_only(times: list[int], bins: list[int]) -> _match.Fingerprint:
+    empty = np.zeros(0, dtype=np.int32)
+    return _match.Fingerprint(
+        np.zeros(0, dtype=np.uint32),
+        empty,
+        empty,
+        np.array(times, dtype=np.int32),
+        np.array(bins, dtype=np.int32),
+        1.0,
+    )
+
+
+def test_hits_stay_in_their_bin_unless_the_alignment_moves_pitch() -> None:
+    """At unit scale a reference peak found again lands in its own bin (within a frame); a
+    bin away is a miss there, and counts only where a speed change moved pitch by a
+    fraction of a bin. The narrower target has the smaller chance."""
+    rng = np.random.default_rng(3)
+    query = _peaks_only(list(rng.integers(0, 60, 200)), list(rng.integers(0, 121, 200)))
+    occupancy = _match._Occupancy(query)
+    peak_t, peak_b = int(query.peak_times[0]), int(query.peak_bins[0])
+    # Offsets from a query peak that no other query peak covers.
+    probes = [(dt, db) for dt in (-1, 0, 1) for db in (-1, 0, 1)]
+    alone = [
+        (dt, db)
+        for dt, db in probes
+        if not np.any(
+            (np.abs(query.peak_times - (peak_t + dt)) <= 1)
+            & (np.abs(query.peak_bins - (peak_b + db)) <= 1)
+            & ((query.peak_times != peak_t) | (query.peak_bins != peak_b))
+        )
+    ]
+    assert (0, 1) in alone or (0, -1) in alone
+    db = 1 if (0, 1) in alone else -1
+    times = np.array([peak_t, peak_t + 1, peak_t], dtype=np.int64)
+    bins = np.array([peak_b, peak_b, peak_b + db], dtype=np.int64)
+    exact, exact_chance, _ = occupancy.lookup(times, bins, pitch_exact=True)
+    wide, wide_chance, _ = occupancy.lookup(times, bins, pitch_exact=False)
+    assert exact.tolist() == [True, True, False]
+    assert wide.tolist() == [True, True, True]
+    assert np.all(exact_chance < wide_chance)
+    assert _match._pitch_exact(1.004) and not _match._pitch_exact(1.05)
+
+
+def _peak_map(times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]) -> _match.Fingerprint:
+    order = np.lexsort((bins, times))
+    return _peaks_only(list(times[order]), list(bins[order]))
+
+
+@pytest.mark.parametrize(("burst_frames", "scored_apart"), [(12, False), (250, True)])
+def test_only_runs_of_two_seconds_or_more_are_scored_apart_from_their_window(
+    tmp_path: Path, burst_frames: int, scored_apart: bool
+) -> None:
+    """Seven reference peaks found again in 0.2 s of an unrelated 10 s query are the best of
+    every sub-stretch, not evidence: only the whole window is scored, and weakly. A 4 s
+    stretch found again is a sampled passage, reported on its own and strongly."""
+    rng = np.random.default_rng(11)
+    frames = 625  # 10 s
+    ref_t = np.sort(rng.integers(0, frames, 400)).astype(np.int64)
+    ref_b = rng.integers(0, 121, 400).astype(np.int64)
+    index = Index.create(tmp_path / "index")
+    track = index.add("ref", _peak_map(ref_t, ref_b)).track_id
+    noise_t = rng.integers(0, frames, 400).astype(np.int64)
+    noise_b = rng.integers(0, 121, 400).astype(np.int64)
+    copied = (ref_t >= 300) & (ref_t < 300 + burst_frames)
+    if not scored_apart:
+        copied &= np.cumsum(copied) <= 7
+    query = _peak_map(
+        np.concatenate([noise_t, ref_t[copied]]), np.concatenate([noise_b, ref_b[copied]])
+    )
+    verified = _match._verify(
+        index,
+        track,
+        _match._Occupancy(query),
+        0.0,
+        float(frames),
+        1.0,
+        0.0,
+        0.0,
+        np.zeros(0, dtype=np.int64),
+    )
+    assert verified is not None
+    whole = int(np.count_nonzero(ref_t < frames))
+    if scored_apart:
+        assert verified.total < whole / 2
+        assert verified.score > 20
+        assert verified.query_span[0] == pytest.approx(300, abs=10)
+    else:
+        assert verified.total >= whole - 2
+        assert verified.score < 3

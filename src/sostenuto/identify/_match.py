@@ -25,10 +25,11 @@ from sostenuto.identify._index import Index, Postings
 from sostenuto.identify._params import BINS_PER_OCTAVE, FRAME_SECONDS, QUERY
 
 # Least evidence (-log10 chance probability) reported as a match. Calibrated on unregistered
-# queries against the benchmark index for a false-positive rate of at most 0.1 %; the
-# binomial model alone is optimistic because music shares keys and rhythms
-# (docs/identify.md).
-DEFAULT_THRESHOLD = 10.0
+# queries against the benchmark index for a false-positive rate of at most 0.1 %: the largest
+# of 1 300 scored 6.15, so 8 leaves a margin of 70 in chance for larger, untried catalogues.
+# The binomial model alone is optimistic because music shares keys and rhythms; a catalogue
+# can measure its own threshold (_calibrate, docs/identify.md).
+DEFAULT_THRESHOLD = 8.0
 _MIN_VOTES = 5  # raw hash hits a track needs to be looked at
 _SCALES = np.linspace(0.92, 1.08, 33)
 _OFFSET_BIN = 6  # frames
@@ -39,18 +40,24 @@ _ROUNDS = 3  # alignments reported per track at most
 _TRIES = 5  # alignments verified per track at most
 _MIN_HIT_RATE = 0.15  # share of reference peaks found again that a matching stretch keeps up
 _MARGIN = 20.0 / FRAME_SECONDS  # frames of query checked beyond the voting hashes' span
+_MIN_RUN = 2.0 / FRAME_SECONDS  # frames: shortest stretch scored apart from its window
 _COARSE_BIN = 32  # frames (0.5 s) of the offset histogram that ranks candidates
 # Distinct voting anchors a chance alignment reaches: at most 11 in 5 s and 15 in 10 s of
 # unregistered query (300 queries, every alignment verified, 57 tracks). Anchors beyond an
 # allowance well above that are no chance agreement, so they count in verification again.
 _CHANCE_ANCHORS = 16
 _CHANCE_ANCHORS_PER_SECOND = 1.6
-# Alignments scoring from this up to DEFAULT_THRESHOLD are refitted on their hits and
-# verified again (_refit): below it they are chance, and each extra verification is one more
-# chance for unregistered audio; above the threshold the match is made already.
+# Alignments scoring from _REFIT_FLOOR up to _REFIT_CEILING are refitted on their hits and
+# verified again (_refit): below the floor they are chance, and each extra verification is
+# one more chance for unregistered audio; above the ceiling the match is made at any
+# threshold in use. A constant, not the threshold: a score never depends on the threshold.
 _REFIT_FLOOR = 4.0
+_REFIT_CEILING = 10.0
 _REFIT_MIN_HITS = 8
 _REFIT_ROUNDS = 2
+# Scales this close to 1 move pitch by under a third of a bin, even when the speed change
+# that caused them moved pitch with it: hits are then looked for in the peak's own bin.
+_PITCH_EXACT_SCALE = 0.01
 
 
 @dataclass(frozen=True)
@@ -134,8 +141,27 @@ def _align(
     return inliers, scale, offset, pitch
 
 
+class _Grid:
+    """Where the query has peaks, widened to absorb jitter, and the chance of landing there."""
+
+    def __init__(self, widened: npt.NDArray[np.bool_]) -> None:
+        self.cells = widened
+        # Peaks crowd into some bands (bass lines, common keys) and some frames (drum hits,
+        # onsets): the chance that an unrelated peak lands on a query peak is modelled from
+        # the occupancy of its frequency row and of its frame (independence of the two).
+        self.row_density = widened.mean(axis=0)
+        self.frame_density = widened.mean(axis=1)
+        self.density = max(float(widened.mean()), 1e-9)
+
+
 class _Occupancy:
-    """Where the query has peaks, widened by one frame and one bin to absorb jitter."""
+    """Where the query has peaks: each peak widened by one frame, and by one bin as well.
+
+    A reference peak found again lands on the same log bin unless the pitch moved by a
+    fraction of a bin (a speed change): at 5 dB SNR 98 % of the hits of true alignments at
+    unit scale are in the peak's own bin, within a frame (the alignment's rounding). Dropping
+    the neighbouring bins there cuts the chance of a hit to a third for the same true hits.
+    """
 
     def __init__(self, fingerprint: Fingerprint) -> None:
         frames = int(fingerprint.peak_times.max()) + 3 if fingerprint.peak_times.size else 3
@@ -147,23 +173,22 @@ class _Occupancy:
         widest = wide.copy()
         widest[:, 1:] |= wide[:, :-1]
         widest[:, :-1] |= wide[:, 1:]
-        self.grid = widest
         self.exact = grid
-        # Peaks crowd into some bands (bass lines, common keys) and some frames (drum hits,
-        # onsets): the chance that an unrelated peak lands on a query peak is modelled from
-        # the occupancy of its frequency row and of its frame (independence of the two).
-        self.row_density = widest.mean(axis=0)
-        self.frame_density = widest.mean(axis=1)
-        self.density = max(float(widest.mean()), 1e-9)
+        self.in_time = _Grid(wide)
+        self.in_time_and_pitch = _Grid(widest)
 
     def lookup(
-        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
+        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64], *, pitch_exact: bool
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """Per point: whether it hits a query peak, its chance of doing so, whether inside."""
-        inside = (times >= -1) & (times < self.grid.shape[0] - 1) & (bins >= -1) & (bins < 255)
+        """Per point: whether it hits a query peak, its chance of doing so, whether inside.
+
+        ``pitch_exact``: the alignment keeps pitch within a fraction of a bin, so a hit must
+        be in the point's own bin."""
+        grid = self.in_time if pitch_exact else self.in_time_and_pitch
+        inside = (times >= -1) & (times < grid.cells.shape[0] - 1) & (bins >= -1) & (bins < 255)
         t, f = times[inside] + 1, bins[inside] + 1
-        chance = np.minimum(self.row_density[f] * self.frame_density[t] / self.density, 1.0)
-        return self.grid[t, f], chance.astype(np.float64), inside
+        chance = np.minimum(grid.row_density[f] * grid.frame_density[t] / grid.density, 1.0)
+        return grid.cells[t, f], chance.astype(np.float64), inside
 
     def nearest_frames(
         self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
@@ -191,6 +216,10 @@ class _Verified:
     score: float  # evidence, see _evidence
     query_span: tuple[float, float]  # frames
     reference_span: tuple[float, float]  # frames
+
+
+def _pitch_exact(scale: float) -> bool:
+    return abs(scale - 1.0) < _PITCH_EXACT_SCALE
 
 
 def _anchors_beyond(is_anchor: npt.NDArray[np.bool_], allowance: int) -> npt.NDArray[np.bool_]:
@@ -257,7 +286,7 @@ def _verify(
     fresh = ~is_anchor | _anchors_beyond(is_anchor, int(allowance))
     r_t, r_f = r_t[fresh], r_f[fresh]
     q_t, q_f = _into_query(r_t, r_f, scale, offset, pitch)
-    hit, chance, inside = occupancy.lookup(q_t, q_f)
+    hit, chance, inside = occupancy.lookup(q_t, q_f, pitch_exact=_pitch_exact(scale))
     if hit.size == 0:
         return None
     # Outside the true stretch the running sum must fall, not drift: each peak costs twice
@@ -269,7 +298,11 @@ def _verify(
     query_times = q_t[inside]
     # In heavy noise true hits are only two or three times chance, which the run's cost
     # eats: the whole window is scored too, and the stronger of the two stretches kept.
-    stretches = [(0, hit.size)] + ([(start, end)] if end > start else [])
+    # A run under _MIN_RUN is not scored: picked as the best of every sub-stretch, a lucky
+    # burst of a few peaks scores far above what the binomial allows (it made the whole
+    # tail of the unregistered queries' scores).
+    long_run = end > start and query_times[end - 1] - query_times[start] >= _MIN_RUN
+    stretches = [(0, hit.size)] + ([(start, end)] if long_run else [])
     best: _Verified | None = None
     for lo_, hi_ in stretches:
         hits = int(hit[lo_:hi_].sum())
@@ -349,7 +382,7 @@ def _same_alignment(a: _Tried, b: _Tried) -> bool:
 def _refined(index: Index, track_id: int, occupancy: _Occupancy, best: _Tried) -> _Tried | None:
     """An alignment refitted on its hits (up to twice) and verified again, if that scores
     higher; only for near misses (see _REFIT_FLOOR)."""
-    if not _REFIT_FLOOR <= best.score() < DEFAULT_THRESHOLD:
+    if not _REFIT_FLOOR <= best.score() < _REFIT_CEILING:
         return None
     current = top = best
     for _ in range(_REFIT_ROUNDS):
