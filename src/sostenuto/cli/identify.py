@@ -1,4 +1,5 @@
-"""``sostenuto screen``, ``sostenuto check-output`` and ``sostenuto identify index …``."""
+"""``sostenuto screen``, ``sostenuto check-output``, ``sostenuto identify calibrate`` and
+``sostenuto identify index …``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sostenuto import identify
 from sostenuto.cli import _context
-from sostenuto.cli.output import console, print_json, print_table
+from sostenuto.cli.output import console, err_console, print_json, print_table
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import get_settings
 
@@ -18,8 +19,11 @@ identify_app = typer.Typer(help="Audio identification: the fingerprint index.")
 index_app = typer.Typer(help="Add, remove and inspect fingerprints in the catalogue index.")
 
 Threshold = Annotated[
-    float,
-    typer.Option(help="Least match evidence (-log10 chance probability) to report."),
+    float | None,
+    typer.Option(
+        help="Least match evidence (-log10 chance probability) to report "
+        f"[default: the catalogue's calibrated threshold, else {identify.DEFAULT_THRESHOLD:g}]."
+    ),
 ]
 
 
@@ -30,13 +34,13 @@ def register(root: typer.Typer) -> None:
     identify_app.add_typer(index_app, name="index", no_args_is_help=True)
 
 
-def _progress(label: str) -> Progress:
+def _progress(label: str, *, on_stderr: bool = False) -> Progress:
     return Progress(
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=err_console if on_stderr else console,
     )
 
 
@@ -47,7 +51,7 @@ def screen(
     territory: Annotated[str, typer.Option(help="ISO 3166 territory, e.g. ES.")],
     model: Annotated[str | None, typer.Option(help="The licensee's AI model: id or name.")] = None,
     output: Annotated[Path | None, typer.Option(help="Report folder (default: data dir).")] = None,
-    threshold: Threshold = identify.DEFAULT_THRESHOLD,
+    threshold: Threshold = None,
     declare: Annotated[
         bool, typer.Option("--declare", help="Declare the usable files to the transparency log.")
     ] = False,
@@ -90,7 +94,7 @@ def screen(
 
 def check_output(
     file: Annotated[Path, typer.Argument(help="A generated audio file.")],
-    threshold: Threshold = identify.DEFAULT_THRESHOLD,
+    threshold: Threshold = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Report registered recordings that a generated track reproduces, and where."""
@@ -118,6 +122,69 @@ def check_output(
         ],
         title=f"{file.name}: {report.regurgitated_seconds} s of registered recordings",
     )
+
+
+def _seconds(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InvalidInput(f"--seconds takes lengths like 5,10, not {text!r}") from None
+
+
+@identify_app.command("calibrate")
+def calibrate(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Folders, manifests or files of music NOT in the catalogue."),
+    ],
+    count: Annotated[int, typer.Option(help="Excerpts to search (at least 100).")] = 1000,
+    seconds: Annotated[
+        str, typer.Option(help="Excerpt lengths in seconds, taking turns.")
+    ] = "5,10",
+    fp_rate: Annotated[float, typer.Option(help="Target false-positive rate.")] = 0.001,
+    seed: Annotated[int, typer.Option(help="Seed of the excerpt draw.")] = 0,
+    save: Annotated[
+        bool, typer.Option("--save/--no-save", help="Store it as the catalogue's threshold.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure the catalogue's match threshold on unregistered music (false positives ≤ rate)."""
+    settings = get_settings()
+    with _progress("calibrating", on_stderr=True) as bar:  # stdout stays clean for --json
+        task = bar.add_task("calibrating", total=count)
+        calibration = identify.calibrate_catalogue(
+            settings,
+            _context.principal(),
+            paths,
+            count=count,
+            seconds=_seconds(seconds),
+            fp_rate=fp_rate,
+            seed=seed,
+            save=save,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    saved = str(identify.calibration_path(settings)) if save else None
+    if as_json:
+        print_json({**calibration.as_dict(), "saved": saved})
+        return
+    print_table(
+        [
+            {
+                "queries": calibration.queries,
+                "max": calibration.max_score,
+                "99th": calibration.p99,
+                "99.9th": calibration.p999,
+                "threshold": calibration.threshold,
+                "saved": saved or "not saved (--no-save)",
+            }
+        ],
+        title=f"threshold for ≤ {calibration.fp_rate:g} false positives, "
+        f"{calibration.catalogue_tracks} tracks",
+    )
+    for left in calibration.left_out:
+        console.print(f"left out (holds {left.key}, score {left.score:.1f}): {left.path}")
+    for skipped in calibration.skipped:
+        console.print(f"skipped ({skipped.reason}): {skipped.path}")
 
 
 @index_app.command("add")
@@ -180,7 +247,9 @@ def index_remove(
 @index_app.command("stats")
 def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Tracks, hours, segments and bytes of the catalogue index."""
-    stats = identify.catalogue_stats(get_settings())
+    settings = get_settings()
+    stats = identify.catalogue_stats(settings)
+    calibration = identify.load_calibration(settings)
     row = {
         "tracks": stats.tracks,
         "hours": round(stats.hours, 3),
@@ -189,11 +258,21 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         "postings": stats.postings,
         "disk bytes": stats.disk_bytes,
         "bytes per hour": round(stats.bytes_per_hour),
+        "threshold": identify.catalogue_threshold(settings),
+        "threshold source": _threshold_source(calibration),
     }
     if as_json:
         print_json(row)
     else:
         print_table([row], title="identification index")
+
+
+def _threshold_source(calibration: identify.Calibration | None) -> str:
+    if calibration is None:
+        return "default"
+    if not calibration.current:
+        return f"default (calibration of fingerprint version {calibration.fingerprint_version})"
+    return f"calibrated {calibration.created_at} on {calibration.catalogue_tracks} tracks"
 
 
 @index_app.command("compact")

@@ -6,9 +6,18 @@ on disk in memory-mapped segments, and :class:`ShardedIndex` spreads a catalogue
 shards by track. :func:`search` reports every indexed recording inside a query with its
 offsets in both files; :func:`screen_corpus` screens a training corpus against the registry
 and the consent engine; :func:`check_output` screens a generated track;
-:func:`register_recording_audio` fingerprints a registered recording. See docs/identify.md.
+:func:`register_recording_audio` fingerprints a registered recording;
+:func:`calibrate_catalogue` measures the catalogue's own match threshold on unregistered
+music, which :func:`catalogue_threshold` then gives as the default. See docs/identify.md.
 """
 
+from sostenuto.identify._calibrate import (
+    Calibration,
+    calibrate_catalogue,
+    calibration_path,
+    catalogue_threshold,
+    load_calibration,
+)
 from sostenuto.identify._catalogue import (
     RegisteredAudio,
     catalogue_path,
@@ -50,6 +59,7 @@ from sostenuto.identify._shards import ShardedIndex, shard_of
 __all__ = [
     "DEFAULT_THRESHOLD",
     "SAMPLE_RATE",
+    "Calibration",
     "FileResult",
     "Fingerprint",
     "Index",
@@ -62,8 +72,11 @@ __all__ = [
     "ScreenRequest",
     "ShardedIndex",
     "TrackInfo",
+    "calibrate_catalogue",
+    "calibration_path",
     "catalogue_path",
     "catalogue_stats",
+    "catalogue_threshold",
     "check_output",
     "compact_catalogue",
     "fingerprint_file",
@@ -75,6 +88,7 @@ __all__ = [
     "list_corpus",
     "list_screen_reports",
     "load_audio",
+    "load_calibration",
     "load_report",
     "open_catalogue",
     "recording_key",

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from sostenuto.audio import decode_bytes
 from sostenuto.auth import Principal
+from sostenuto.identify._calibrate import catalogue_threshold
 from sostenuto.identify._catalogue import file_sha256, open_catalogue, recording_of
 from sostenuto.identify._fingerprint import fingerprint_file, fingerprint_samples
-from sostenuto.identify._match import DEFAULT_THRESHOLD
 from sostenuto.identify._params import SAMPLE_RATE
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -46,10 +46,15 @@ def check_output(
     principal: Principal,
     source: str | Path | bytes,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
 ) -> OutputReport:
-    """Screen a generated file (a path, or the bytes of an upload) against the catalogue."""
+    """Screen a generated file (a path, or the bytes of an upload) against the catalogue.
+
+    ``threshold`` defaults to the catalogue's calibrated one (:func:`catalogue_threshold`).
+    """
     principal.require("licensee", "cmo-admin", "auditor")
+    if threshold is None:
+        threshold = catalogue_threshold(settings)
     if isinstance(source, bytes):
         import hashlib
 

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sostenuto.auth import Principal
 from sostenuto.consent import decide_batch
 from sostenuto.errors import InvalidInput, NotFound
+from sostenuto.identify._calibrate import catalogue_threshold
 from sostenuto.identify._catalogue import catalogue_path, open_catalogue, recording_of
 from sostenuto.identify._corpus import FileResult, identify_file, list_corpus
-from sostenuto.identify._match import DEFAULT_THRESHOLD
 from sostenuto.identify._report import load_report, write_reports
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -44,7 +44,9 @@ class ScreenRequest:
     territory: str
     model: str | None = None  # an AI model of the licensee: id or name
     output_dir: Path | None = None
-    threshold: float = DEFAULT_THRESHOLD
+    # None: the catalogue's calibrated threshold, else DEFAULT_THRESHOLD (resolved when the
+    # screening starts and written to the report; the screen id never depends on it).
+    threshold: float | None = None
     declare: bool = False
     ray_address: str | None = None
 
@@ -131,18 +133,18 @@ def _check_request(
 
 
 def _identify_all(
-    settings: Settings, request: ScreenRequest, pending: Sequence[Path]
+    settings: Settings, request: ScreenRequest, pending: Sequence[Path], threshold: float
 ) -> Iterator[FileResult]:
     if request.ray_address:
         from sostenuto.identify._ray import identify_on_ray
 
         yield from identify_on_ray(
-            request.ray_address, catalogue_path(settings), pending, request.threshold
+            request.ray_address, catalogue_path(settings), pending, threshold
         )
         return
     catalogue = open_catalogue(settings)
     for path in pending:
-        yield identify_file(catalogue, path, threshold=request.threshold)
+        yield identify_file(catalogue, path, threshold=threshold)
 
 
 def screen_corpus(
@@ -155,6 +157,7 @@ def screen_corpus(
 ) -> ScreenReport:
     """Screen a corpus folder or manifest; resumable, never stopped by one bad file."""
     meta = _check_request(database, principal, request)
+    threshold = catalogue_threshold(settings) if request.threshold is None else request.threshold
     files = list_corpus(request.source)
     if not files:
         raise InvalidInput(f"no audio files in {request.source}")
@@ -167,7 +170,7 @@ def screen_corpus(
     if progress:
         progress(len(files) - len(pending), len(files))
     with open(state_path, "a", encoding="utf-8") as state:
-        for result in _identify_all(settings, request, pending):
+        for result in _identify_all(settings, request, pending, threshold):
             state.write(json.dumps(result.as_dict()) + "\n")
             state.flush()
             os.fsync(state.fileno())
@@ -183,7 +186,7 @@ def screen_corpus(
     meta.update(
         source=str(request.source),
         files=len(files),
-        threshold=request.threshold,
+        threshold=threshold,
         screened_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     report = ScreenReport(screen_id, output, summary, rows, meta)

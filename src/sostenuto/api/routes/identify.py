@@ -9,7 +9,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from sostenuto.api.deps import AppSettings, Db, SignedIn
 from sostenuto.identify import (
-    DEFAULT_THRESHOLD,
     catalogue_stats,
     check_output,
     get_screen_report,
@@ -25,9 +24,12 @@ async def check_output_route(
     database: Db,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="A generated audio file.")],
-    threshold: Annotated[float, Query(ge=0, le=1000)] = DEFAULT_THRESHOLD,
+    threshold: Annotated[float | None, Query(ge=0, le=1000)] = None,
 ) -> dict[str, Any]:
-    """Registered recordings reproduced in the upload, with offsets in both files."""
+    """Registered recordings reproduced in the upload, with offsets in both files.
+
+    Without ``threshold``, the catalogue's calibrated threshold (else the default) applies.
+    """
     data = await file.read()
     report = await run_in_threadpool(
         check_output, database, settings, caller, data, threshold=threshold
