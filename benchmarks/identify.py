@@ -614,6 +614,12 @@ def main() -> None:
                     "max_evidence": all_nulls[-1],
                 },
                 "latency_growth": growth,
+                # Every answer, so another threshold can be judged without a new run.
+                "sostenuto_answers": [
+                    {"row": q.row, "truth": q.truth, "top": key, "score": round(score, 3)}
+                    for (key, score), q in zip(sos, queries, strict=True)
+                ],
+                "sostenuto_extra_null_scores": [round(s, 3) for s in null_scores],
             },
             indent=1,
         )
