@@ -266,13 +266,14 @@ def _peak_map(times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]) -> _mat
     return _peaks_only(list(times[order]), list(bins[order]))
 
 
-@pytest.mark.parametrize(("burst_frames", "scored_apart"), [(12, False), (250, True)])
-def test_only_runs_of_two_seconds_or_more_are_scored_apart_from_their_window(
-    tmp_path: Path, burst_frames: int, scored_apart: bool
+@pytest.mark.parametrize(("burst_frames", "sampled"), [(12, False), (250, True)])
+def test_the_best_sub_stretch_is_discounted_for_being_picked_among_all(
+    tmp_path: Path, burst_frames: int, sampled: bool
 ) -> None:
     """Seven reference peaks found again in 0.2 s of an unrelated 10 s query are the best of
-    every sub-stretch, not evidence: only the whole window is scored, and weakly. A 4 s
-    stretch found again is a sampled passage, reported on its own and strongly."""
+    some 80 000 sub-stretches, not evidence: the score stays far below the threshold (it
+    would be over 9 undiscounted). A 4 s stretch found again is a sampled passage, reported
+    on its own and strongly."""
     rng = np.random.default_rng(11)
     frames = 625  # 10 s
     ref_t = np.sort(rng.integers(0, frames, 400)).astype(np.int64)
@@ -282,7 +283,7 @@ def test_only_runs_of_two_seconds_or_more_are_scored_apart_from_their_window(
     noise_t = rng.integers(0, frames, 400).astype(np.int64)
     noise_b = rng.integers(0, 121, 400).astype(np.int64)
     copied = (ref_t >= 300) & (ref_t < 300 + burst_frames)
-    if not scored_apart:
+    if not sampled:
         copied &= np.cumsum(copied) <= 7
     query = _peak_map(
         np.concatenate([noise_t, ref_t[copied]]), np.concatenate([noise_b, ref_b[copied]])
@@ -300,10 +301,9 @@ def test_only_runs_of_two_seconds_or_more_are_scored_apart_from_their_window(
     )
     assert verified is not None
     whole = int(np.count_nonzero(ref_t < frames))
-    if scored_apart:
+    if sampled:
         assert verified.total < whole / 2
         assert verified.score > 20
         assert verified.query_span[0] == pytest.approx(300, abs=10)
     else:
-        assert verified.total >= whole - 2
-        assert verified.score < 3
+        assert verified.score < 5

@@ -26,7 +26,7 @@ from sostenuto.identify._params import BINS_PER_OCTAVE, FRAME_SECONDS, QUERY
 
 # Least evidence (-log10 chance probability) reported as a match. Calibrated on unregistered
 # queries against the benchmark index for a false-positive rate of at most 0.1 %: the largest
-# of 1 300 scored 6.15, so 8 leaves a margin of 70 in chance for larger, untried catalogues.
+# of 1 300 scored 5.79, so 8 leaves a margin of 160 in chance for larger, untried catalogues.
 # The binomial model alone is optimistic because music shares keys and rhythms; a catalogue
 # can measure its own threshold (_calibrate, docs/identify.md).
 DEFAULT_THRESHOLD = 8.0
@@ -40,7 +40,6 @@ _ROUNDS = 3  # alignments reported per track at most
 _TRIES = 5  # alignments verified per track at most
 _MIN_HIT_RATE = 0.15  # share of reference peaks found again that a matching stretch keeps up
 _MARGIN = 20.0 / FRAME_SECONDS  # frames of query checked beyond the voting hashes' span
-_MIN_RUN = 2.0 / FRAME_SECONDS  # frames: shortest stretch scored apart from its window
 _COARSE_BIN = 32  # frames (0.5 s) of the offset histogram that ranks candidates
 # Distinct voting anchors a chance alignment reaches: at most 11 in 5 s and 15 in 10 s of
 # unregistered query (300 queries, every alignment verified, 57 tracks). Anchors beyond an
@@ -298,16 +297,17 @@ def _verify(
     query_times = q_t[inside]
     # In heavy noise true hits are only two or three times chance, which the run's cost
     # eats: the whole window is scored too, and the stronger of the two stretches kept.
-    # A run under _MIN_RUN is not scored: picked as the best of every sub-stretch, a lucky
-    # burst of a few peaks scores far above what the binomial allows (it made the whole
-    # tail of the unregistered queries' scores).
-    long_run = end > start and query_times[end - 1] - query_times[start] >= _MIN_RUN
-    stretches = [(0, hit.size)] + ([(start, end)] if long_run else [])
+    # The run is the best of all n (n + 1) / 2 sub-stretches of the window, and its evidence
+    # is discounted by that many tries: undiscounted, lucky bursts of a few peaks (6 hits in
+    # 7 over 0.2 s, 21 in 84 over 2 s) made the whole tail of the unregistered queries' scores.
+    stretches = [(0, hit.size, 0.0)]
+    if end > start:
+        stretches.append((start, end, float(np.log10(hit.size * (hit.size + 1) / 2))))
     best: _Verified | None = None
-    for lo_, hi_ in stretches:
+    for lo_, hi_, discount in stretches:
         hits = int(hit[lo_:hi_].sum())
         expected = float(chance[lo_:hi_].sum())
-        score = _evidence(hits, hi_ - lo_, expected)
+        score = _evidence(hits, hi_ - lo_, expected) - discount
         if best is None or score > best.score:
             best = _Verified(
                 hits=hits,
