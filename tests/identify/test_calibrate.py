@@ -23,6 +23,7 @@ from sostenuto.errors import Forbidden, IntegrityFailure, InvalidInput
 from sostenuto.identify import (
     DEFAULT_THRESHOLD,
     ShardedIndex,
+    active_threshold,
     calibrate_catalogue,
     calibration_path,
     catalogue_path,
@@ -107,6 +108,9 @@ def test_calibration_follows_the_margin_rule_and_is_saved(
     assert path.parent == catalogue_path(catalogue_settings) and path.exists()
     assert load_calibration(catalogue_settings) == calibration
     assert catalogue_threshold(catalogue_settings) == calibration.threshold
+    active = active_threshold(catalogue_settings)
+    assert active.calibrated_at == calibration.created_at
+    assert f"on {calibration.catalogue_tracks} tracks" in active.source
 
 
 def test_threshold_falls_back_to_the_default(catalogue_settings: Settings) -> None:
@@ -117,6 +121,8 @@ def test_threshold_falls_back_to_the_default(catalogue_settings: Settings) -> No
     loaded = load_calibration(catalogue_settings)
     assert loaded is not None and not loaded.current and loaded.threshold == 4.5
     assert catalogue_threshold(catalogue_settings) == DEFAULT_THRESHOLD
+    stale_active = active_threshold(catalogue_settings)
+    assert stale_active.calibrated_at is None and "fingerprint version" in stale_active.source
     path.write_text(json.dumps(_calibration_file(threshold=4.5, version=VERSION)))
     assert catalogue_threshold(catalogue_settings) == 4.5
     path.write_text('{"queries": ')

@@ -17,7 +17,12 @@ from sostenuto.auth import issue_token
 from sostenuto.cli import _context
 from sostenuto.cli.main import app
 from sostenuto.errors import NotFound
-from sostenuto.identify import ScreenRequest, register_recording_audio, screen_corpus
+from sostenuto.identify import (
+    DEFAULT_THRESHOLD,
+    ScreenRequest,
+    register_recording_audio,
+    screen_corpus,
+)
 from sostenuto.settings import Settings, get_settings
 from sostenuto.storage import Database
 from tests.consent.conftest import World
@@ -140,3 +145,8 @@ def test_api_check_output_and_screen_reports(
     assert listing.status_code == 200 and report.screen_id not in listing.text
     stats = client.get("/api/v1/identify/index", headers=bearer(tokens["L1"])).json()
     assert stats["tracks"] == 1
+    assert stats["threshold"] == {
+        "value": DEFAULT_THRESHOLD,
+        "calibrated_at": None,
+        "source": "default",
+    }

@@ -249,7 +249,7 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """Tracks, hours, segments and bytes of the catalogue index."""
     settings = get_settings()
     stats = identify.catalogue_stats(settings)
-    calibration = identify.load_calibration(settings)
+    threshold = identify.active_threshold(settings)
     row = {
         "tracks": stats.tracks,
         "hours": round(stats.hours, 3),
@@ -258,21 +258,13 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         "postings": stats.postings,
         "disk bytes": stats.disk_bytes,
         "bytes per hour": round(stats.bytes_per_hour),
-        "threshold": identify.catalogue_threshold(settings),
-        "threshold source": _threshold_source(calibration),
+        "threshold": threshold.value,
+        "threshold source": threshold.source,
     }
     if as_json:
         print_json(row)
     else:
         print_table([row], title="identification index")
-
-
-def _threshold_source(calibration: identify.Calibration | None) -> str:
-    if calibration is None:
-        return "default"
-    if not calibration.current:
-        return f"default (calibration of fingerprint version {calibration.fingerprint_version})"
-    return f"calibrated {calibration.created_at} on {calibration.catalogue_tracks} tracks"
 
 
 @index_app.command("compact")

@@ -12,7 +12,9 @@ music, which :func:`catalogue_threshold` then gives as the default. See docs/ide
 """
 
 from sostenuto.identify._calibrate import (
+    ActiveThreshold,
     Calibration,
+    active_threshold,
     calibrate_catalogue,
     calibration_path,
     catalogue_threshold,
@@ -59,6 +61,7 @@ from sostenuto.identify._shards import ShardedIndex, shard_of
 __all__ = [
     "DEFAULT_THRESHOLD",
     "SAMPLE_RATE",
+    "ActiveThreshold",
     "Calibration",
     "FileResult",
     "Fingerprint",
@@ -72,6 +75,7 @@ __all__ = [
     "ScreenRequest",
     "ShardedIndex",
     "TrackInfo",
+    "active_threshold",
     "calibrate_catalogue",
     "calibration_path",
     "catalogue_path",

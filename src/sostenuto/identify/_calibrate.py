@@ -165,13 +165,40 @@ def load_calibration(settings: Settings) -> Calibration | None:
         ) from None
 
 
-def catalogue_threshold(settings: Settings) -> float:
+@dataclass(frozen=True)
+class ActiveThreshold:
+    """The threshold matching uses by default, and where it comes from."""
+
+    value: float
+    calibrated_at: str | None  # None: DEFAULT_THRESHOLD applies
+    source: str  # in words, for people
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "calibrated_at": self.calibrated_at, "source": self.source}
+
+
+def active_threshold(settings: Settings) -> ActiveThreshold:
     """The calibrated threshold if one was measured with the current fingerprints, else
-    :data:`DEFAULT_THRESHOLD`."""
+    :data:`DEFAULT_THRESHOLD`, with a word on which."""
     calibration = load_calibration(settings)
-    if calibration is None or not calibration.current:
-        return DEFAULT_THRESHOLD
-    return calibration.threshold
+    if calibration is None:
+        return ActiveThreshold(DEFAULT_THRESHOLD, None, "default")
+    if not calibration.current:
+        return ActiveThreshold(
+            DEFAULT_THRESHOLD,
+            None,
+            f"default (calibration of fingerprint version {calibration.fingerprint_version})",
+        )
+    return ActiveThreshold(
+        calibration.threshold,
+        calibration.created_at,
+        f"calibrated {calibration.created_at} on {calibration.catalogue_tracks} tracks",
+    )
+
+
+def catalogue_threshold(settings: Settings) -> float:
+    """The threshold matching uses by default: see :func:`active_threshold`."""
+    return active_threshold(settings).value
 
 
 def calibrate_catalogue(

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from sostenuto.api.deps import AppSettings, Db, SignedIn
 from sostenuto.identify import (
+    active_threshold,
     catalogue_stats,
     check_output,
     get_screen_report,
@@ -51,7 +52,8 @@ def screen(screen_id: str, caller: SignedIn, settings: AppSettings) -> dict[str,
 
 @router.get("/index")
 def index(caller: SignedIn, settings: AppSettings) -> dict[str, Any]:
-    """Size of the catalogue index: tracks, hours, bytes per hour of audio."""
+    """Size of the catalogue index (tracks, hours, bytes per hour of audio) and the match
+    threshold in force (calibrated on the catalogue, or the default)."""
     caller.require("cmo-admin", "auditor", "licensee")
     stats = catalogue_stats(settings)
     return {
@@ -61,4 +63,5 @@ def index(caller: SignedIn, settings: AppSettings) -> dict[str, Any]:
         "postings": stats.postings,
         "disk_bytes": stats.disk_bytes,
         "bytes_per_hour": round(stats.bytes_per_hour),
+        "threshold": active_threshold(settings).as_dict(),
     }
