@@ -65,7 +65,9 @@ class Match:
 
     key: str
     track_id: int
-    score: float  # evidence: -log10 of the chance of this many peaks lining up at random
+    # Evidence: -log10 of the chance of this many peaks lining up at random, less log10 of the
+    # sub-stretches searched when the match is a stretch of its window (_verify).
+    score: float
     hits: int  # reference peaks found again in the query
     peaks: int  # reference peaks in the aligned window
     query_start: float
