@@ -8,6 +8,7 @@ SQLite alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -87,3 +88,19 @@ def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
+
+
+# The day the consent services take for "today" in tests that build a registry's history:
+# rules, licences and mandates take effect from today on, so a history that starts in 2025
+# is recorded as if it were 2024 (a test of "nothing retroactive" uses the real clock).
+HISTORY_TODAY = dt.date(2024, 1, 1)
+
+
+@pytest.fixture
+def history_clock(monkeypatch: pytest.MonkeyPatch) -> dt.date:
+    from sostenuto.consent import _rules
+    from sostenuto.registry import _licensing, _performers
+
+    for module in (_rules, _licensing, _performers):
+        monkeypatch.setattr(module, "_today", lambda: HISTORY_TODAY)
+    return HISTORY_TODAY

@@ -19,8 +19,11 @@ from sostenuto.consent import (
     prohibit,
     revoke_rule,
 )
+from sostenuto.errors import Forbidden
 from sostenuto.storage import Database
 from tests.consent.conftest import DAY, World, admin, licensee_principal
+
+pytestmark = pytest.mark.usefixtures("history_clock")
 
 
 def ask(
@@ -212,17 +215,29 @@ def test_specific_permission_without_licence(database: Database, basic: dict[str
     assert result.licence_id is None
 
 
-def test_recording_scope_permission_covers_all_and_no_contributors(
+def test_recording_scope_permission_needs_a_represented_contributor(
     database: Database, world: World, basic: dict[str, int]
 ) -> None:
     empty = world.recording(cmo=basic["A"])
     denied = ask(database, basic["L1"], empty)
     assert denied.outcome == "deny"
     assert "no contributors" in denied.reason
+    # Registering a recording gives a CMO no authority over it: only a mandate does.
+    with database.transaction() as session, pytest.raises(Forbidden, match="no mandate"):
+        permit(
+            session,
+            admin(basic["A"]),
+            scope="recording",
+            scope_id=empty,
+            uses=["train-genai"],
+            valid_from=dt.date(2025, 1, 1),
+        )
+    # The operator's recording permission is unbounded: it covers a recording without
+    # registered contributors.
     with database.transaction() as session:
         rule = permit(
             session,
-            admin(basic["A"]),
+            OPERATOR,
             scope="recording",
             scope_id=empty,
             uses=["train-genai"],

@@ -24,7 +24,10 @@ from sostenuto.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sostenuto.storage import Database
 from sostenuto.storage.models.audit import AuditEvent
 from sostenuto.storage.models.consent import ConsentRule, Decision, DecisionBatch
+from tests.conftest import HISTORY_TODAY
 from tests.consent.conftest import DAY, World, admin, licensee_principal
+
+pytestmark = pytest.mark.usefixtures("history_clock")
 
 
 def counts(database: Database) -> tuple[int, int, int, int]:
@@ -255,7 +258,7 @@ def test_rule_changes_are_audited_and_revocation_is_checked(
         # Any CMO admin may record the opt-out of a performer no CMO represents.
         outsider = opt_out(session, admin(setting["B"]), performer_id=setting["outsider"])
     assert outsider.source == "opt-out"
-    today = dt.datetime.now(dt.UTC).date()
+    today = HISTORY_TODAY  # the history_clock fixture's "today"
     with pytest.raises(InvalidInput), database.transaction() as session:
         revoke_rule(
             session, admin(setting["A"]), rule.id, effective_from=today - dt.timedelta(days=1)

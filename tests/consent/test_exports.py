@@ -11,6 +11,8 @@ from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.storage import Database
 from tests.consent.conftest import World, admin
 
+pytestmark = pytest.mark.usefixtures("history_clock")
+
 
 @pytest.fixture
 def reserved(database: Database) -> dict[str, int]:

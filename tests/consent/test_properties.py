@@ -19,6 +19,8 @@ from sostenuto.storage import Database
 from sostenuto.storage.models.consent import ConsentRule
 from tests.consent.conftest import DAY, World
 
+pytestmark = pytest.mark.usefixtures("history_clock")
+
 USES = ["train-ai", "train-genai", "voice-clone", "style-imitation", "search-index"]
 TERRITORIES = ["WW", "ES", "FR", "SE"]
 QUESTIONS = [("L1", "train-genai", "ES"), ("L2", "voice-clone", "SE"), ("L1", "search-index", "FR")]

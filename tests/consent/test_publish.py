@@ -8,7 +8,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from sostenuto import consent
+from sostenuto import consent, declarations
 from sostenuto.api import create_app
 from sostenuto.auth import OPERATOR, issue_token
 from sostenuto.errors import Forbidden, InvalidInput
@@ -16,6 +16,8 @@ from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.transparency import declare, read_entries
 from tests.consent.conftest import World, admin
+
+pytestmark = pytest.mark.usefixtures("history_clock")
 
 
 def _payload(database: Database, index: int) -> dict[str, object]:
@@ -40,7 +42,7 @@ def test_opt_out_and_its_revocation_are_declared(
     cmo = admin(cast["A"])
     with database.transaction() as session:
         rule = consent.opt_out(session, cmo, performer_id=cast["ana"], uses=["train-genai"])
-    made = consent.publish_rule_change(database, settings, cmo, rule)
+    made = declarations.publish_rule_change(database, settings, cmo, rule)
     assert made is not None and made.new
     payload = _payload(database, made.index)
     assert payload == {
@@ -54,13 +56,13 @@ def test_opt_out_and_its_revocation_are_declared(
         "rule_id": rule.id,
     }
     # Publishing the same state again names the same entry: a retry is harmless.
-    again = consent.publish_rule(database, settings, cmo, rule.id)
+    again = declarations.publish_rule(database, settings, cmo, rule.id)
     assert (again.entry_id, again.new) == (made.entry_id, False)
 
     later = dt.date.today() + dt.timedelta(days=30)
     with database.transaction() as session:
         revoked = consent.revoke_rule(session, cmo, rule.id, effective_from=later)
-    lifted = consent.publish_rule_change(database, settings, cmo, revoked)
+    lifted = declarations.publish_rule_change(database, settings, cmo, revoked)
     assert lifted is not None and lifted.index == made.index + 1
     assert _payload(database, lifted.index)["change"] == "opt-in"
     assert _payload(database, lifted.index)["effective_on"] == later.isoformat()
@@ -75,18 +77,18 @@ def test_grants_revocations_and_repertoire_rules(
             session, cmo, scope="recording", scope_id=cast["song"], uses=["train-genai"]
         )
         whole = consent.prohibit(session, cmo, scope="cmo", scope_id=cast["A"], uses=["train-ai"])
-    granted = consent.publish_rule_change(database, settings, cmo, grant)
+    granted = declarations.publish_rule_change(database, settings, cmo, grant)
     assert granted is not None
     assert _payload(database, granted.index)["change"] == "grant"
     assert _payload(database, granted.index)["recording_id"] == cast["song"]
-    reserved = consent.publish_rule_change(database, settings, cmo, whole)
+    reserved = declarations.publish_rule_change(database, settings, cmo, whole)
     assert reserved is not None
     payload = _payload(database, reserved.index)
     assert payload["scope"] == "repertoire" and payload["change"] == "opt-out"
     assert "performer_id" not in payload and "recording_id" not in payload
     with database.transaction() as session:
         ended = consent.revoke_rule(session, cmo, grant.id)
-    revoked = consent.publish_rule_change(database, settings, cmo, ended)
+    revoked = declarations.publish_rule_change(database, settings, cmo, ended)
     assert revoked is not None and _payload(database, revoked.index)["change"] == "revoke"
 
 
@@ -103,9 +105,9 @@ def test_licensee_specific_rules_stay_private(
             uses=["voice-clone"],
             licensee_id=cast["L"],
         )
-    assert consent.publish_rule_change(database, settings, cmo, private) is None
+    assert declarations.publish_rule_change(database, settings, cmo, private) is None
     with pytest.raises(InvalidInput, match="private"):
-        consent.publish_rule(database, settings, cmo, private.id)
+        declarations.publish_rule(database, settings, cmo, private.id)
 
 
 def test_only_the_representing_cmo_speaks_for_a_rule(
@@ -113,10 +115,10 @@ def test_only_the_representing_cmo_speaks_for_a_rule(
 ) -> None:
     with database.transaction() as session:
         rule = consent.opt_out(session, admin(cast["A"]), performer_id=cast["ana"])
-    with pytest.raises(Forbidden, match="does not represent"):
-        consent.publish_rule(database, settings, admin(cast["B"]), rule.id)
+    with pytest.raises(Forbidden, match="recorded by CMO"):
+        declarations.publish_rule(database, settings, admin(cast["B"]), rule.id)
     # The operator publishes on behalf of the CMO that represents the performer.
-    receipt = consent.publish_rule(database, settings, OPERATOR, rule.id)
+    receipt = declarations.publish_rule(database, settings, OPERATOR, rule.id)
     assert _payload(database, receipt.index)["cmo_id"] == cast["A"]
 
 

@@ -12,6 +12,9 @@ from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.registry import Cmo, Licensee
 
+# These build a registry whose history starts before today: see tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("history_clock")
+
 BASE = "/api/v1/registry"
 
 

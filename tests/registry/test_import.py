@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from sostenuto.auth import OPERATOR
-from sostenuto.errors import Forbidden, InvalidInput, UnsupportedFormat
+from sostenuto.errors import Forbidden, InvalidInput
 from sostenuto.registry import (
     CSV_COLUMNS,
+    RecordingInfo,
     add_cmo,
     import_catalogue,
     list_audit,
@@ -72,7 +73,8 @@ def test_csv_bad_rows_are_reported_by_line_and_good_rows_imported(
     assert "kind" in errors[11]
     assert "title 'Differs again' differs" in errors[13]
     assert "appeared earlier" in errors[14]
-    assert next(e for e in report.errors if e.line == 4).record.startswith("XXA7Q2400002")
+    record = next(e for e in report.errors if e.line == 4).record
+    assert record is not None and record.startswith("XXA7Q2400002")
     assert (report.imported, report.updated, report.unchanged) == (3, 0, 0)
     with reg.database.reader() as session:
         calima = show_recording(session, reg.auditor, "ESA7Q2400001")
@@ -199,10 +201,11 @@ def test_ddex_json_lines(reg: Registry, tmp_path: Path) -> None:
     with reg.database.reader() as session:
         norrsken = show_recording(session, reg.auditor, "SEK4L2300008")
     assert norrsken.fixation_year == 2023
-    assert norrsken.duration_ms == 238_600  # type: ignore[union-attr]
+    assert isinstance(norrsken, RecordingInfo)
+    assert norrsken.duration_ms == 238_600
     assert {
         (c.performer_name, c.featured, c.kind, c.instrument) for c in norrsken.contributions
-    } == {  # type: ignore[union-attr]
+    } == {
         ("Elsa Nyberg", True, "instrument", "violin"),
         ("Ingrid Sjöberg", False, "voice", None),
     }
@@ -283,10 +286,17 @@ def test_one_performer_named_twice_in_a_recording_is_refused(reg: Registry, tmp_
     assert _count(reg, Performer) == 1 + 2  # Mateo (matched by ISNI, then by name) and Nadie
 
 
-def test_a_file_that_is_not_utf8_is_refused(reg: Registry, tmp_path: Path) -> None:
+def test_a_row_that_is_not_utf8_is_reported_with_its_byte_offset(
+    reg: Registry, tmp_path: Path
+) -> None:
+    """Each line is decoded on its own: a Latin-1 row is one bad row, not a refused file
+    (tests/registry/test_import_bad_rows.py has the rest of the encoding cases)."""
     path = tmp_path / "catalogue.csv"
-    path.write_bytes(f"{HEADER}\n".encode() + "ESA7Q2400001,Canción,,,,,,,,,,\n".encode("latin-1"))
-    with pytest.raises(UnsupportedFormat) as raised:
-        import_catalogue(reg.database, reg.aie_admin, path, cmo_id=reg.aie)
-    assert "not UTF-8" in raised.value.message
+    data = f"{HEADER}\n".encode() + "ESA7Q2400001,Canción,,,,,,,,,,\n".encode("latin-1")
+    path.write_bytes(data)
+    report = import_catalogue(reg.database, reg.aie_admin, path, cmo_id=reg.aie)
+    assert [error.line for error in report.errors] == [2]
+    offset = data.index(b"\xf3")
+    assert f"not UTF-8: byte 0xf3 at byte offset {offset}" in report.errors[0].reason
+    assert report.imported == 0
     assert _count(reg, Recording) == 0

@@ -14,6 +14,9 @@ from sostenuto.storage.models.registry import Mandate
 
 from .conftest import START, Registry
 
+# These build a registry whose history starts before today: see tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("history_clock")
+
 
 def _mandate(
     reg: Registry,

@@ -35,6 +35,9 @@ from sostenuto.storage.models.registry import Contribution, Licence, Recording
 
 from .conftest import START, Registry
 
+# These build a registry whose history starts before today: see tests/conftest.py.
+pytestmark = pytest.mark.usefixtures("history_clock")
+
 
 def _recording(reg: Registry, isrc: str = "ES-A7Q-24-00001", **extra: object) -> RecordingInfo:
     with reg.database.transaction() as session:

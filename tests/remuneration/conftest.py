@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from sostenuto.auth import OPERATOR
+from sostenuto.auth import OPERATOR, Principal
 from sostenuto.remuneration import (
     OutputUse,
     Resemblance,
@@ -195,3 +195,24 @@ def example(database: Database) -> Example:
         ex = build_registry(session)
         add_terms(session, ex)
     return ex
+
+
+def suspend_from(database: Database, licence_id: int, day: dt.date) -> None:
+    """The licence stops counting from ``day`` on: status and day as a suspension records
+    them, set on the row, so that a suspension made on a past day can be modelled."""
+    with database.transaction() as session:
+        licence = session.get(Licence, licence_id)
+        assert licence is not None
+        licence.status = "suspended"
+        licence.suspended_from = day
+
+
+def suspend_today(database: Database, cmo_id: int, licence_id: int) -> dt.date:
+    """The licensing CMO's admin suspends the licence from today on (the registry service)."""
+    from sostenuto.registry import suspend_licence
+
+    today = dt.date.today()
+    admin = Principal("cmo", "cmo-admin", cmo_id=cmo_id)
+    with database.transaction() as session:
+        suspend_licence(session, admin, licence_id, effective_from=today)
+    return today

@@ -96,9 +96,23 @@ def test_api_from_tariff_to_statement(
     listed = client.get("/api/v1/remuneration/statements/2026-Q3", headers=melodia).json()
     assert [s["party_kind"] for s in listed] == ["licensee"]
     assert client.get(f"/api/v1/remuneration/statements/2026-Q3/cmo/{ex.sami}").status_code == 401
-    assert client.get("/api/v1/remuneration/runs/2026-Q3", headers=melodia).status_code == 403
+    # Run totals: each caller reads its own money only, the public nothing.
+    owed = client.get("/api/v1/remuneration/runs/2026-Q3", headers=melodia).json()
+    assert owed["summary"] == {
+        "scope": {"licensee_id": ex.licensee},
+        "currencies": {"SEK": {"owed_minor": 1_617_384}},
+        "unlicensed": [],
+    }
     run = client.get("/api/v1/remuneration/runs/2026-Q3", headers=sami).json()
     assert run["summary"]["currencies"]["SEK"]["collected_minor"] == 1_617_384
+    assert run["summary"]["scope"] == {"cmo_id": ex.sami} and "by_cmo" not in run["summary"]
+    aie = _bearer(database, role="cmo-admin", cmo_id=ex.aie)
+    partner = client.get("/api/v1/remuneration/runs/2026-Q3", headers=aie).json()["summary"]
+    assert partner["currencies"]["SEK"]["collected_minor"] == 0
+    assert partner["currencies"]["SEK"]["received_minor"] == 336_479
+    assert client.get("/api/v1/remuneration/runs/2026-Q3").status_code == 401
+    public = _bearer(database, role="public")
+    assert client.get("/api/v1/remuneration/runs/2026-Q3", headers=public).status_code == 403
 
     page = client.get(f"/remuneration/2026-Q3/licensee/{ex.licensee}", headers=melodia)
     assert page.status_code == 200
@@ -133,7 +147,9 @@ def _cli(*args: str) -> tuple[int, str]:
     )
 
 
-def test_cli_runs_a_period_from_a_usage_file(cli_example: Example, tmp_path: Path) -> None:
+def test_cli_runs_a_period_from_a_usage_file(
+    cli_example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ex = cli_example
     code, out = _cli(
         "remuneration",
@@ -198,6 +214,17 @@ def test_cli_runs_a_period_from_a_usage_file(cli_example: Example, tmp_path: Pat
     assert "16173.84" in out and "7 statements" in out
     code, out = _cli("remuneration", "run", "2026-Q3", "--usage", str(usage))
     assert code == 0 and "unchanged" in out
+    code, out = _cli("remuneration", "summary", "2026-Q3")
+    assert code == 0 and json.loads(out)["summary"]["by_cmo"]  # the operator reads all
+    with _context.database().transaction() as session:
+        token = issue_token(session, role="cmo-admin", label="aie", cmo_id=ex.aie)
+    monkeypatch.setenv("SOSTENUTO_TOKEN", token)
+    code, out = _cli("remuneration", "summary", "2026-Q3")
+    monkeypatch.delenv("SOSTENUTO_TOKEN")
+    assert code == 0, out
+    partner = json.loads(out)["summary"]
+    assert partner["scope"] == {"cmo_id": ex.aie} and "by_cmo" not in partner
+    assert partner["currencies"]["SEK"]["received_minor"] == 336_479
     code, out = _cli("remuneration", "statements", "show", "2026-Q3", "performer", str(ex.anna))
     assert code == 0 and json.loads(out)["totals"] == {"SEK": 747_733}
     page = tmp_path / "anna.html"

@@ -8,13 +8,14 @@ import hashlib
 from sqlalchemy import select
 
 from sostenuto.auth import OPERATOR
-from sostenuto.consent import decide, forget_snapshots, permit, set_jurisdiction
+from sostenuto.consent import decide, forget_snapshots, set_jurisdiction
+from sostenuto.declarations import declare
 from sostenuto.remuneration import load_usage, run_period
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
+from sostenuto.storage.models.consent import ConsentRule
 from sostenuto.storage.models.remuneration import RecordingShare, Statement
 from sostenuto.storage.models.transparency import LogEntry
-from sostenuto.transparency import declare
 from tests.remuneration.conftest import IN_Q3, Example
 
 
@@ -34,14 +35,22 @@ def declare_example(database: Database, settings: Settings, ex: Example) -> None
     forget_snapshots()
     with database.transaction() as session:
         for recording in (ex.r1, ex.r2, ex.r3):
-            permit(
-                session,
-                OPERATOR,
-                scope="recording",
-                scope_id=recording,
-                uses=["train-genai"],
-                valid_from=dt.date(2026, 1, 1),
+            # A rule recorded back then (a new rule can no longer start in the past).
+            session.add(
+                ConsentRule(
+                    effect="permit",
+                    scope_kind="recording",
+                    scope_id=recording,
+                    uses=["train-genai"],
+                    territories=["WW"],
+                    valid_from=dt.date(2026, 1, 1),
+                    conditions=[],
+                    source="cmo",
+                    created_by="operator",
+                )
             )
+            session.flush()
+            forget_snapshots()
             decision = decide(
                 session,
                 OPERATOR,

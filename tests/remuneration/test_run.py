@@ -14,6 +14,7 @@ from sostenuto.remuneration import (
     Resemblance,
     TariffSpec,
     add_tariff,
+    get_run,
     get_statement,
     list_statements,
     report_revenue,
@@ -25,6 +26,7 @@ from sostenuto.remuneration import (
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.audit import AuditEvent
+from sostenuto.storage.models.registry import Licence
 from sostenuto.storage.models.remuneration import DistributionRun, Payment, Statement
 from tests.remuneration.conftest import Example, example_usage
 
@@ -253,3 +255,84 @@ def test_a_period_without_tariffs_distributes_nothing(
     result = run_period(database, settings, OPERATOR, "2025-Q1", usage=example_usage(example))
     assert result.created and result.statements == 0
     assert result.summary["currencies"] == {}
+
+
+def test_run_totals_are_shown_to_each_role_for_its_own_money(
+    database: Database, settings: Settings, example: Example
+) -> None:
+    """AIE also licenses Melodia AI (5 000.00 EUR per model trained). A CMO admin sees only
+    its own CMO's totals, a licensee only what it owes, auditors everything, the public
+    nothing."""
+    with database.transaction() as session:
+        session.add(
+            Licence(
+                cmo_id=example.aie,
+                licensee_id=example.licensee,
+                uses=["train-genai"],
+                territories=["ES"],
+                valid_from=dt.date(2026, 7, 1),
+                status="active",
+                extended=False,
+                conditions=[],
+            )
+        )
+        session.flush()
+        aie_licence = session.scalar(select(func.max(Licence.id)))
+        assert aie_licence is not None
+        add_tariff(
+            session,
+            OPERATOR,
+            TariffSpec(
+                licence_id=aie_licence,
+                currency="EUR",
+                valid_from=dt.date(2026, 7, 1),
+                training_fee_minor=500_000,
+            ),
+        )
+    run_period(database, settings, OPERATOR, "2026-Q3", usage=example_usage(example), declare=False)
+    sami = Principal("sami", "cmo-admin", cmo_id=example.sami)
+    aie = Principal("aie", "cmo-admin", cmo_id=example.aie)
+    melodia = Principal("melodia", "licensee", licensee_id=example.licensee)
+    auditor = Principal("audit", "auditor")
+    with database.reader() as session:
+        full = get_run(session, auditor, "2026-Q3").summary
+        assert set(full["currencies"]) == {"SEK", "EUR"}
+        assert full["currencies"]["EUR"]["collected_minor"] == 500_000
+        assert get_run(session, OPERATOR, "2026-Q3").summary == full
+
+        mine = get_run(session, sami, "2026-Q3").summary
+        assert mine["scope"] == {"cmo_id": example.sami}
+        # SAMI collected SEK only; AIE's EUR licence is none of its business.
+        assert mine["currencies"] == {
+            "SEK": {
+                "collected_minor": 1_617_384,
+                "paid_to_members_minor": 877_759,
+                "forwarded_minor": 336_479,
+                "admin_fees_minor": 37_387,
+                "held_minor": 365_759,
+                "received_minor": 0,
+            }
+        }
+        theirs = get_run(session, aie, "2026-Q3").summary
+        assert theirs["scope"] == {"cmo_id": example.aie}
+        assert theirs["currencies"]["SEK"] == {
+            "collected_minor": 0,
+            "paid_to_members_minor": 0,
+            "forwarded_minor": 0,
+            "admin_fees_minor": 0,
+            "held_minor": 0,
+            "received_minor": 336_479,
+        }
+        assert theirs["currencies"]["EUR"]["collected_minor"] == 500_000
+        assert "licences" not in theirs and "by_cmo" not in theirs
+
+        owed = get_run(session, melodia, "2026-Q3").summary
+        assert owed == {
+            "scope": {"licensee_id": example.licensee},
+            "currencies": {"EUR": {"owed_minor": 500_000}, "SEK": {"owed_minor": 1_617_384}},
+            "unlicensed": [],
+        }
+        other = Principal("other", "licensee", licensee_id=example.licensee + 7)
+        assert get_run(session, other, "2026-Q3").summary["currencies"] == {}
+        with pytest.raises(Forbidden):
+            get_run(session, PUBLIC, "2026-Q3")

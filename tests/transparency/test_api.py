@@ -99,7 +99,7 @@ def test_json_api_and_tiles(
         client.get("/log/tile/0/001.p/10").content == (site / "tile/0/001.p/44").read_bytes()[:320]
     )
     assert client.get("/log/tile/0/002").status_code == 404
-    assert client.get("/log/tile/0/1234").status_code == 422
+    assert client.get("/log/tile/0/1234").status_code == 404
 
 
 def test_summary_page_and_pdf(

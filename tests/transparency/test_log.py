@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from sostenuto.auth import PUBLIC
+from sostenuto.declarations import declare, declare_batch
 from sostenuto.errors import Forbidden, IntegrityFailure, InvalidInput, NotFound
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -16,8 +17,6 @@ from sostenuto.storage.models.transparency import LogCheckpoint, LogEntry
 from sostenuto.transparency import (
     checkpoint,
     consistency_bundle,
-    declare,
-    declare_batch,
     inclusion_bundle,
     leaf_hash,
     prove_consistency,

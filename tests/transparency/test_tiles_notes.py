@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sostenuto.errors import IntegrityFailure, InvalidInput
+from sostenuto.errors import IntegrityFailure, InvalidInput, NotFound
 from sostenuto.transparency import (
     Checkpoint,
     Signer,
@@ -94,7 +94,7 @@ def test_tile_paths_follow_c2sp() -> None:
     assert parse_index_path("x001/x234/067") == (1234067, 256)
     assert parse_index_path("x001/000.p/17") == (1000, 17)
     for bad in ("1234", "x001/x234", "001/067", "000.p/256", "000.p/0"):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(NotFound):
             parse_index_path(bad)
 
 

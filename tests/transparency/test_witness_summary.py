@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from sostenuto import transparency
 from sostenuto.auth import PUBLIC, Principal
+from sostenuto.declarations import declare, training_summary
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.transparency import (
     SplitView,
-    declare,
     declare_batch,
     mirror,
     summary_pdf,
-    training_summary,
     verifier_key,
     witness,
 )
@@ -139,6 +139,11 @@ def test_summary_fills_the_template_from_the_log(
     assert {(row["performer_id"], row["recording_id"]) for row in annex} == {
         (world.performers[i % 3], world.recordings[i]) for i in range(3)
     }
+    # The annex names each file's decision with its use, looked up with the consent service;
+    # the log alone knows that every cited decision was a permit when declared.
+    assert {(row["use"], row["decision_outcome"]) for row in annex} == {("train-genai", "permit")}
+    from_log = transparency.training_summary(database, world.auditor, world.model)["annex_cmo"]
+    assert {(row["use"], row["decision_outcome"]) for row in from_log} == {(None, "permit")}
     by_performer = {row["performer_id"]: row["opt_out"] for row in annex}
     assert by_performer[world.performers[0]]["honoured"] is False
     assert by_performer[world.performers[1]]["honoured"] is True

@@ -109,6 +109,7 @@ def test_consent_rules_decide_authorised_or_not(
             territories=["ES"],
             licensee_id=registry.licensee,
             valid_from=dt.date(2026, 1, 1),
+            correction=True,  # the registry's history, recorded by the operator
         )
     path = speech[(ALICE, 5)]  # a sentence she did not enrol with
 
@@ -134,6 +135,7 @@ def test_consent_rules_decide_authorised_or_not(
             scope_id=registry.alice,
             uses=["train-genai"],  # a prohibition of the broader use reaches voice-clone
             valid_from=dt.date(2026, 5, 1),
+            correction=True,
         )
     assert statuses(registry.licensee, "ES") == {"unauthorised"}
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 
 from sostenuto import __version__
 from sostenuto.api import problems
+from sostenuto.api._routing import api_routes
+from sostenuto.api.deps import require_signed_in
 from sostenuto.api.responses import FastJSONResponse
 from sostenuto.api.routes import ROUTERS
 from sostenuto.settings import Settings
@@ -32,4 +37,56 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for router in PAGE_ROUTERS:
         app.include_router(router)
     mount_static(app)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document describes every error as the problem document it is."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = problems.document_problems(_integral_bounds(generate()))
+            app.openapi_schema = _optional_tokens(app, document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _signs_in(dependant: Dependant) -> bool:
+    return any(sub.call is require_signed_in or _signs_in(sub) for sub in dependant.dependencies)
+
+
+def _optional_tokens(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
+    """A route that takes ``Caller`` reads the token if there is one and serves the public
+    without: its security requirement says so (``{}`` is "no credentials")."""
+    for routed in api_routes(app):
+        if not routed.route.include_in_schema or _signs_in(routed.route.dependant):
+            continue
+        for method in routed.methods:
+            operation = document["paths"].get(routed.path_format, {}).get(method.lower())
+            security = operation.get("security") if operation else None
+            if security and {} not in security:
+                operation["security"] = [{}, *security]
+    return document
+
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _integral_bounds(node: Any) -> Any:
+    """Bounds of integer fields as integers: FastAPI's schema model writes them as floats
+    (``2147483647.0``), which a strict reader takes as a float bound."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in _BOUNDS:
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+                    node[key] = int(value)
+        for child in node.values():
+            _integral_bounds(child)
+    elif isinstance(node, list):
+        for child in node:
+            _integral_bounds(child)
+    return node

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sostenuto.auth import PUBLIC, Principal, authenticate
+from sostenuto.auth import PUBLIC, Principal, authenticate, authorize_role
 from sostenuto.errors import Unauthenticated
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -49,3 +50,96 @@ AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 Caller = Annotated[Principal, Depends(get_principal)]
 # A caller with a token: every write and every non-public read.
 SignedIn = Annotated[Principal, Depends(require_signed_in)]
+
+
+# ---------------------------------------------------------------- role gates
+# A caller whose role can never take a route's action is refused (403) before the body or the
+# query is validated, as ``SignedIn`` refuses anonymous callers (401): a refusal then reveals
+# nothing about the objects named. The roles come from the policy table
+# (``sostenuto.auth.POLICY``); the service still checks the tenant.
+
+
+def role_gate(*actions: str, does: str) -> Callable[[Principal], Principal]:
+    """A dependency: the signed-in caller, if its role holds one of ``actions``."""
+
+    def gate(principal: Annotated[Principal, Depends(require_signed_in)]) -> Principal:
+        authorize_role(principal, *actions, does=does)
+        return principal
+
+    gate.__doc__ = f"Refuse roles that may not {does}."
+    return gate
+
+
+# Registry, consent-rule, tariff and voice-enrolment writes: CMO admins only.
+CMO_ADMIN_ACTIONS = (
+    "agreement.add",
+    "performer.add",
+    "mandate.add",
+    "mandate.end",
+    "mandate.confirm",
+    "recording.add",
+    "recording.change",
+    "catalogue.import",
+    "licensee.add",
+    "licence.grant",
+    "licence.suspend",
+    "rule.change",
+    "rule.revoke",
+    "rule.publish",
+    "tariff.add",
+    "distribution-rule.set",
+    "claim.settle",
+    "voiceprint.enrol",
+)
+CmoAdmin = Annotated[
+    Principal, Depends(role_gate(*CMO_ADMIN_ACTIONS, does="change a CMO's registry or consent"))
+]
+# A licensee's own declarations: its models, its labelled outputs.
+LicenseeOnly = Annotated[
+    Principal,
+    Depends(role_gate("model.add", "label.apply", does="act as a licensee")),
+]
+# Log declarations, revenue reports, voice screenings: a licensee or a CMO admin.
+LicenseeOrCmoAdmin = Annotated[
+    Principal,
+    Depends(
+        role_gate(
+            "log.declare",
+            "revenue.report",
+            "voice.screen",
+            "voice.declare",
+            does="declare or report in a licensee's or a CMO's name",
+        )
+    ),
+]
+# Consent decisions (a licensee's, or a preview), output checks: any token but the public's.
+TenantOrAuditor = Annotated[
+    Principal,
+    Depends(
+        role_gate(
+            "decision.request",
+            "decision.preview",
+            "identify.check-output",
+            "identify.index.read",
+            "voice.screening.read",
+            does="use a licensee's, a CMO's or an auditor's service",
+        )
+    ),
+]
+# A licensee's corpus screenings and watermark ids: that licensee and auditors.
+LicenseeOrAuditor = Annotated[
+    Principal,
+    Depends(
+        role_gate(
+            "identify.screen.read", "watermarks.list", does="read a licensee's screenings or marks"
+        )
+    ),
+]
+# Voiceprints: the performer's CMO and auditors.
+CmoAdminOrAuditor = Annotated[
+    Principal, Depends(role_gate("voiceprint.read", does="see voiceprints"))
+]
+# Witness cosignatures: auditors (who run the witnesses).
+AuditorOnly = Annotated[
+    Principal, Depends(role_gate("log.cosign", does="hand over witness cosignatures"))
+]

@@ -48,7 +48,11 @@ class Principal:
             )
 
     def require_licensee(self, licensee_id: int) -> None:
-        """A licensee passes only for itself; auditors and CMO admins read any licensee."""
+        """A licensee passes only for itself; auditors and CMO admins read any licensee.
+
+        Coarse and kept for existing callers: a CMO admin passes for every licensee. New
+        checks name an action of :data:`sostenuto.auth.POLICY` with :func:`authorize`.
+        """
         if self.operator:
             return
         if self.role == "licensee" and self.licensee_id != licensee_id:

@@ -9,7 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from sostenuto import consent
+from sostenuto import consent, declarations
 from sostenuto.cli import _context
 from sostenuto.cli.output import console, print_json, print_table
 from sostenuto.errors import InvalidInput
@@ -57,10 +57,14 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 @consent_app.command("check")
 def check(
     licensee: Licensee,
-    recording: Annotated[int, typer.Option("--recording", help="Recording id.")],
     use: Use,
     territory: Territory,
+    recording: Annotated[int | None, typer.Option("--recording", help="Recording id.")] = None,
+    isrc: Annotated[str | None, typer.Option("--isrc", help="Recording ISRC.")] = None,
     date: OnDate = None,
+    model: Annotated[
+        int | None, typer.Option("--model", help="Model version id (a licence may name one).")
+    ] = None,
 ) -> None:
     """May this licensee use this recording for this use, here, on this day?"""
     with _context.database().transaction() as session:
@@ -69,23 +73,32 @@ def check(
             _context.principal(),
             licensee_id=licensee,
             recording_id=recording,
+            isrc=isrc,
             use=use,
             territory=territory,
             on_date=_day(date),
+            model_id=model,
         )
     print_json(result.as_json())
 
 
-def _read_ids(path: Path) -> list[int]:
+def _read_recordings(path: Path) -> tuple[list[int] | None, list[str] | None]:
+    """Recording ids, or ISRCs, one a line ('#' starts a comment); not both kinds."""
     ids: list[int] = []
+    isrcs: list[str] = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if not text.isdigit():
-            raise InvalidInput(f"{path}:{number}: not a recording id: {text!r}")
-        ids.append(int(text))
-    return ids
+        if text.isdigit():
+            ids.append(int(text))
+        elif len(text) >= 12 and text[:2].isalpha():
+            isrcs.append(text)
+        else:
+            raise InvalidInput(f"{path}:{number}: neither a recording id nor an ISRC: {text!r}")
+        if ids and isrcs:
+            raise InvalidInput(f"{path}:{number}: mixes recording ids and ISRCs; use one kind")
+    return (None, isrcs) if isrcs else (ids, None)
 
 
 @consent_app.command("batch")
@@ -94,7 +107,10 @@ def batch(
     use: Use,
     territory: Territory,
     recordings: Annotated[
-        Path, typer.Option("--recordings", exists=True, help="File with one recording id a line.")
+        Path,
+        typer.Option(
+            "--recordings", exists=True, help="File with one recording id or ISRC a line."
+        ),
     ],
     date: OnDate = None,
     output: Annotated[
@@ -102,13 +118,14 @@ def batch(
     ] = None,
 ) -> None:
     """Decide a whole list of recordings in one batch (stored as one record)."""
-    ids = _read_ids(recordings)
+    ids, isrcs = _read_recordings(recordings)
     with _context.database().transaction() as session:
         result = consent.decide_batch(
             session,
             _context.principal(),
             licensee_id=licensee,
             recording_ids=ids,
+            isrcs=isrcs,
             use=use,
             territory=territory,
             on_date=_day(date),
@@ -116,16 +133,17 @@ def batch(
     if output is not None:
         output.write_bytes(orjson.dumps(result.compact()))
     summary = result.compact()
-    del summary["recording_ids"], summary["basis_index"]
+    for bulky in ("recording_ids", "isrcs", "basis_index"):
+        summary.pop(bulky, None)
     print_json(summary)
 
 
 def _rule_out(rule: consent.RuleView) -> None:
     """Print the rule once its change is in the public log (when it is for the public)."""
-    receipt = consent.publish_rule_change(
+    receipt = declarations.publish_rule_change(
         _context.database(), get_settings(), _context.principal(), rule
     )
-    print_json(consent.rule_with_entry(rule, receipt))
+    print_json(declarations.rule_with_entry(rule, receipt))
 
 
 @consent_app.command("permit")
@@ -231,7 +249,7 @@ def revoke(
 @consent_app.command("publish")
 def publish(rule_id: Annotated[int, typer.Argument(help="Rule id.")]) -> None:
     """Declare a rule's current state in the transparency log again (idempotent)."""
-    receipt = consent.publish_rule(
+    receipt = declarations.publish_rule(
         _context.database(), get_settings(), _context.principal(), rule_id
     )
     print_json(receipt.as_json())

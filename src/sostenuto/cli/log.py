@@ -52,7 +52,7 @@ def declare_command(
     payload: Annotated[str, typer.Argument(help="JSON file with the payload, or - for stdin.")],
 ) -> None:
     """Declare one entry; prints its receipt."""
-    from sostenuto.transparency import declare
+    from sostenuto.declarations import declare
 
     receipt = declare(
         _context.database(), get_settings(), _context.principal(), entry_type, _read_json(payload)
@@ -67,7 +67,7 @@ def append_command(
     ],
 ) -> None:
     """Declare a batch: all entries under one signed checkpoint, or none of them."""
-    from sostenuto.transparency import declare_batch
+    from sostenuto.declarations import declare_batch
 
     items = _read_json(entries)
     if not isinstance(items, list) or not all(
@@ -233,7 +233,8 @@ def summary_command(
     pdf: Annotated[Path | None, typer.Option(help="Write a PDF here instead of JSON.")] = None,
 ) -> None:
     """The public summary of training content of a model (EU AI Office template)."""
-    from sostenuto.transparency import summary_pdf, training_summary
+    from sostenuto.declarations import training_summary
+    from sostenuto.transparency import summary_pdf
 
     summary = training_summary(_context.database(), _context.principal(), model_id)
     if pdf is None:

@@ -446,8 +446,11 @@ def licence_grant(
     condition: Annotated[
         list[str] | None, typer.Option(help="Condition, e.g. remuneration; repeatable.")
     ] = None,
+    model: Annotated[
+        int | None, typer.Option("--model", help="License this model version (id) only.")
+    ] = None,
 ) -> None:
-    """Grant a licence from a CMO to a licensee."""
+    """Grant a licence from a CMO to a licensee (for one model version with --model)."""
     with _context.database().transaction() as session:
         licence = registry.grant_licence(
             session,
@@ -461,6 +464,7 @@ def licence_grant(
             tariff_ref=tariff,
             extended=extended,
             conditions=condition or [],
+            model_id=model,
         )
     _show(licence)
 
@@ -483,10 +487,18 @@ def licence_list(
 
 
 @licence_app.command("suspend")
-def licence_suspend(licence_id: int) -> None:
-    """Suspend an active licence."""
+def licence_suspend(
+    licence_id: int,
+    effective_from: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day suspended (today)."),
+    ] = None,
+) -> None:
+    """Suspend an active licence from a day (today by default; never in the past)."""
     with _context.database().transaction() as session:
-        licence = registry.suspend_licence(session, _context.principal(), licence_id)
+        licence = registry.suspend_licence(
+            session, _context.principal(), licence_id, effective_from=_day(effective_from)
+        )
     _show(licence)
 
 

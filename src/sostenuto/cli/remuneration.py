@@ -172,6 +172,22 @@ def run(
     console.print(f"{result.statements} statements, {result.declared} declared to the log")
 
 
+@app.command("summary")
+def summary(period: Annotated[str, typer.Argument(help="2026, 2026-Q3 or 2026-09.")]) -> None:
+    """A distributed period's totals, as far as the caller may read them: a CMO admin its
+    own CMO's money, a licensee what it owes, auditors and the operator everything."""
+    with _context.database().reader() as session:
+        run = remuneration.get_run(session, _context.principal(), period)
+    print_json(
+        {
+            "run": run.id,
+            "period": run.period,
+            "result_sha256": run.result_sha256,
+            "summary": run.summary,
+        }
+    )
+
+
 @statements_app.command("list")
 def statements_list(
     period: str, kind: Annotated[str | None, typer.Option(help="performer, cmo, licensee")] = None

@@ -14,7 +14,13 @@ from sostenuto.consent._cedar import (
     disagreements,
     evaluate_with_cedar,
 )
-from sostenuto.consent._decide import decide, decide_batch, decide_performer, get_decision
+from sostenuto.consent._decide import (
+    decide,
+    decide_batch,
+    decide_performer,
+    get_decision,
+    get_decisions,
+)
 from sostenuto.consent._exports import FORMATS, export_reservations
 from sostenuto.consent._jurisdictions import (
     JurisdictionView,
@@ -22,14 +28,16 @@ from sostenuto.consent._jurisdictions import (
     load_jurisdictions,
     set_jurisdiction,
 )
-from sostenuto.consent._publish import (
-    change_kind,
-    consent_change_payload,
-    publish_rule,
-    publish_rule_change,
-    rule_with_entry,
+from sostenuto.consent._rules import (
+    check_may_speak_for,
+    get_rule,
+    list_rules,
+    opt_out,
+    permit,
+    prohibit,
+    representing_cmos,
+    revoke_rule,
 )
-from sostenuto.consent._rules import get_rule, list_rules, opt_out, permit, prohibit, revoke_rule
 from sostenuto.consent._snapshot import Snapshot, current_snapshot, forget_snapshots
 from sostenuto.consent._types import (
     CONDITIONS,
@@ -53,8 +61,7 @@ __all__ = [
     "RuleView",
     "Snapshot",
     "cedar_policies",
-    "change_kind",
-    "consent_change_payload",
+    "check_may_speak_for",
     "current_snapshot",
     "decide",
     "decide_batch",
@@ -64,6 +71,7 @@ __all__ = [
     "export_reservations",
     "forget_snapshots",
     "get_decision",
+    "get_decisions",
     "get_rule",
     "list_jurisdictions",
     "list_rules",
@@ -71,9 +79,7 @@ __all__ = [
     "opt_out",
     "permit",
     "prohibit",
-    "publish_rule",
-    "publish_rule_change",
+    "representing_cmos",
     "revoke_rule",
-    "rule_with_entry",
     "set_jurisdiction",
 ]

@@ -123,10 +123,13 @@ def cedar_policies(snapshot: Snapshot) -> CedarPolicySet:
                 f"when {{ {_actions(rule.uses)}.contains(action) && {when} }};"
             )
     for licence in snapshot.licences:
-        if not licence.active:
-            continue
+        if licence.model_id is not None:
+            continue  # the Cedar peer is asked about no model in particular
         principal = f"principal == {_uid('Licensee', licence.licensee_id)}"
-        when = f"{_territory(licence.territories)} && {_period(licence.start, licence.end)}"
+        when = (
+            f"{_territory(licence.territories)}"
+            f" && {_period(licence.start, licence.end, licence.suspended)}"
+        )
         policies.append(
             f'@id("licence-{licence.id}")\npermit ({principal}, action,'
             f" resource in {_uid('Represented', licence.cmo_id)})\n"

@@ -51,10 +51,17 @@ class Context:
     """Everything decided once for a licensee, use, territory and day."""
 
     def __init__(
-        self, snapshot: Snapshot, licensee_id: int, use: str, territory: str, day: int
+        self,
+        snapshot: Snapshot,
+        licensee_id: int,
+        use: str,
+        territory: str,
+        day: int,
+        model_id: int | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.licensee_id = licensee_id
+        self.model_id = model_id
         self.use = use
         self.territory = territory
         self.day = day
@@ -101,7 +108,8 @@ class Context:
         for licence in snapshot.licences:
             if (
                 licence.licensee_id == licensee_id
-                and licence.active
+                and day < licence.suspended
+                and licence.model_id in (None, model_id)
                 and licence.start <= day <= licence.end
                 and use in licence.uses
                 and _covers(licence.territories, territory)
@@ -130,7 +138,16 @@ class Context:
         # (4): extended licences of a CMO of this country, where the law allows them.
         self.extended: list[int] = []
         jurisdiction = snapshot.jurisdictions.get(territory)
-        if jurisdiction and jurisdiction.extended_licensing and use in jurisdiction.ecl_uses:
+        ecl_here = bool(
+            jurisdiction and jurisdiction.extended_licensing and use in jurisdiction.ecl_uses
+        )
+        # CMOs the law gives standing for non-members here (their country's ECL).
+        self.ecl_cmos = frozenset(
+            cmo_id
+            for cmo_id, country in snapshot.cmo_country.items()
+            if ecl_here and country == territory
+        )
+        if ecl_here:
             for licence in snapshot.licences:
                 if (
                     licence.extended
@@ -168,11 +185,28 @@ class Context:
             found.update(self.licence_conditions[licence_id])
         return tuple(sorted(found))
 
+    def authorised(self, rule_id: int, member_cmos: Sequence[int]) -> bool:
+        """Whether a performer- or recording-scope rule speaks for a performer who is a
+        member of ``member_cmos`` here: a CMO's rule counts only where its mandate (or, for a
+        non-member, its country's extended licensing) gives it standing. An opt-out (or another
+        rule the performer made, relayed by a CMO) is the performer's own and the operator's
+        rules are unbounded."""
+        rule = self.rules[rule_id]
+        if rule.cmo_id is None or rule.source in ("opt-out", "performer") or rule.scope == "cmo":
+            return True
+        if member_cmos:
+            return rule.cmo_id in member_cmos
+        return rule.cmo_id in self.ecl_cmos
+
     def verdict_for(self, member_cmos: Sequence[int], performer_id: int | None) -> Verdict:
         """Steps (1)-(4) for a performer who is a member of ``member_cmos`` here."""
         denied: list[int] = []
         if performer_id is not None:
-            denied.extend(self.prohibit.get(("performer", performer_id), ()))
+            denied.extend(
+                rule_id
+                for rule_id in self.prohibit.get(("performer", performer_id), ())
+                if self.authorised(rule_id, member_cmos)
+            )
         for cmo_id in member_cmos:
             denied.extend(self.prohibit.get(("cmo", cmo_id), ()))
         if denied:
@@ -181,7 +215,11 @@ class Context:
         permits: list[int] = []
         whys: list[str] = []
         if performer_id is not None:
-            own = self.permit.get(("performer", performer_id), ())
+            own = [
+                rule_id
+                for rule_id in self.permit.get(("performer", performer_id), ())
+                if self.authorised(rule_id, member_cmos)
+            ]
             if own:
                 permits.extend(own)
                 whys.append(f"performer permission rule {_join(sorted(own))}")
@@ -283,60 +321,43 @@ class Context:
             self._basis_index[basis] = index
         return index
 
-    def combine(self, verdict_ids: frozenset[int], recording_id: int | None = None) -> int:
+    def combine(self, verdict_ids: frozenset[int]) -> int:
         """The basis index for a recording whose contributors hold ``verdict_ids``."""
-        denied: list[int] = []
-        permitted: list[int] = []
-        if recording_id is not None:
-            denied = list(self.prohibit.get(("recording", recording_id), ()))
-            permitted = list(self.permit.get(("recording", recording_id), ()))
-        elif verdict_ids in self._combined:
-            return self._combined[verdict_ids]
+        found = self._combined.get(verdict_ids)
+        if found is not None:
+            return found
         verdicts = [self.verdicts[index] for index in sorted(verdict_ids)]
-        for verdict in verdicts:
-            if verdict.kind == DENY:
-                denied.extend(verdict.rule_ids)
-        if denied:
-            ids = _ids(denied)
-            basis = Basis("deny", f"prohibited by rule {_join(ids)}", ids, (), ())
-        elif permitted:
-            ids = _ids(permitted)
-            basis = Basis(
-                "permit",
-                f"recording permission rule {_join(ids)} covers every contributor",
-                ids,
-                (),
-                self._conditions(ids, ()),
-            )
-        elif not verdicts:
-            basis = Basis(
+        index = self._basis(self._combine_verdicts(verdicts, []))
+        self._combined[verdict_ids] = index
+        return index
+
+    def _combine_verdicts(self, verdicts: Sequence[Verdict], denied: Sequence[int]) -> Basis:
+        refused = [*denied, *(r for v in verdicts if v.kind == DENY for r in v.rule_ids)]
+        if refused:
+            ids = _ids(refused)
+            return Basis("deny", f"prohibited by rule {_join(ids)}", ids, (), ())
+        if not verdicts:
+            return Basis(
                 "deny",
                 "no contributors are registered and no recording-level permission applies",
                 (),
                 (),
                 (),
             )
-        elif any(verdict.kind == UNCOVERED for verdict in verdicts):
+        if any(verdict.kind == UNCOVERED for verdict in verdicts):
             whys = sorted({v.why for v in verdicts if v.kind == UNCOVERED})
-            basis = Basis(
-                "deny", "not every contributor is covered: " + "; ".join(whys), (), (), ()
-            )
-        else:
-            rule_ids = _ids(r for v in verdicts for r in v.rule_ids)
-            licence_ids = _ids(lic for v in verdicts for lic in v.licence_ids)
-            conditions = tuple(sorted({c for v in verdicts for c in v.conditions}))
-            whys = sorted({v.why for v in verdicts})
-            basis = Basis(
-                "permit",
-                "every contributor is covered: " + "; ".join(whys),
-                rule_ids,
-                licence_ids,
-                conditions,
-            )
-        index = self._basis(basis)
-        if recording_id is None:
-            self._combined[verdict_ids] = index
-        return index
+            return Basis("deny", "not every contributor is covered: " + "; ".join(whys), (), (), ())
+        rule_ids = _ids(r for v in verdicts for r in v.rule_ids)
+        licence_ids = _ids(lic for v in verdicts for lic in v.licence_ids)
+        conditions = tuple(sorted({c for v in verdicts for c in v.conditions}))
+        whys = sorted({v.why for v in verdicts})
+        return Basis(
+            "permit",
+            "every contributor is covered: " + "; ".join(whys),
+            rule_ids,
+            licence_ids,
+            conditions,
+        )
 
     def has_recording_rules(self, recording_id: int) -> bool:
         return ("recording", recording_id) in self.prohibit or (
@@ -348,10 +369,52 @@ class Context:
         """Basis index for one recording (the plain path, also the reference for batches)."""
         snapshot = self.snapshot
         start, end = snapshot.rec_ptr[recording_id], snapshot.rec_ptr[recording_id + 1]
-        codes = frozenset(self.performer_verdicts[snapshot.contrib_perf[start:end]].tolist())
         if self.has_recording_rules(recording_id):
-            return self.combine(codes, recording_id)
+            return self._with_recording_rules(
+                recording_id, snapshot.contrib_perf[start:end].tolist()
+            )
+        codes = frozenset(self.performer_verdicts[snapshot.contrib_perf[start:end]].tolist())
         return self.combine(codes)
+
+    def _with_recording_rules(self, recording_id: int, performers: list[int]) -> int:
+        """A recording with rules of its own: a CMO's recording rule speaks only for the
+        contributors it represents here, so its permission covers those alone and its
+        prohibition counts only if it represents one of them."""
+        members = {performer: self.member_cmos(performer) for performer in performers}
+        key = ("recording", recording_id)
+        denied = [
+            rule_id
+            for rule_id in self.prohibit.get(key, ())
+            if self.rules[rule_id].cmo_id is None
+            or any(self.authorised(rule_id, members[p]) for p in performers)
+        ]
+        permits = self.permit.get(key, ())
+        verdicts: list[Verdict] = []
+        for performer in performers:
+            verdict = self.verdicts[int(self.performer_verdicts[performer])]
+            covering = _ids(r for r in permits if self.authorised(r, members[performer]))
+            if covering and verdict.kind != DENY:
+                verdict = Verdict(
+                    PERMIT,
+                    covering,
+                    (),
+                    self._conditions(covering, ()),
+                    f"recording permission rule {_join(covering)}",
+                )
+            verdicts.append(verdict)
+        if not performers:
+            unbounded = _ids(r for r in permits if self.rules[r].cmo_id is None)
+            if unbounded and not denied:
+                return self._basis(
+                    Basis(
+                        "permit",
+                        f"recording permission rule {_join(unbounded)} covers every contributor",
+                        unbounded,
+                        (),
+                        self._conditions(unbounded, ()),
+                    )
+                )
+        return self._basis(self._combine_verdicts(verdicts, denied))
 
     def decide_many(self, recordings: IntArray) -> IntArray:
         """Basis index per recording, vectorised: the set of verdicts as a 64-bit mask."""
@@ -405,15 +468,22 @@ class Context:
         return Basis("deny", verdict.why, verdict.rule_ids, (), ())
 
 
-def context(snapshot: Snapshot, licensee_id: int, use: str, territory: str, day: int) -> Context:
+def context(
+    snapshot: Snapshot,
+    licensee_id: int,
+    use: str,
+    territory: str,
+    day: int,
+    model_id: int | None = None,
+) -> Context:
     """The cached context for these terms on this snapshot (built on first use)."""
-    key = (licensee_id, use, territory, day)
+    key = (licensee_id, use, territory, day, model_id)
     with snapshot.lock:
         found = snapshot.contexts.get(key)
         if found is not None:
             snapshot.contexts.move_to_end(key)
             return found
-        built = Context(snapshot, licensee_id, use, territory, day)
+        built = Context(snapshot, licensee_id, use, territory, day, model_id)
         snapshot.contexts[key] = built
         if len(snapshot.contexts) > CONTEXT_CACHE_SIZE:
             snapshot.contexts.popitem(last=False)

@@ -12,7 +12,7 @@ from sostenuto.audit import record_change, snapshot
 from sostenuto.auth import Principal
 from sostenuto.consent._types import CONDITIONS, SCOPES, RuleView
 from sostenuto.errors import Conflict, Forbidden, InvalidInput, NotFound
-from sostenuto.storage.models.consent import ConsentRule
+from sostenuto.storage.models.consent import ConsentRule, JurisdictionRule
 from sostenuto.storage.models.registry import (
     Cmo,
     Contribution,
@@ -21,7 +21,7 @@ from sostenuto.storage.models.registry import (
     Performer,
     Recording,
 )
-from sostenuto.vocabulary import check_territories, check_uses
+from sostenuto.vocabulary import WORLDWIDE, check_territories, check_uses, use_ancestry
 
 
 def _today() -> dt.date:
@@ -44,63 +44,163 @@ def view(row: ConsentRule) -> RuleView:
         note=row.note,
         created_by=row.created_by,
         revoked_from=row.revoked_from,
+        cmo_id=row.cmo_id,
     )
 
 
 def current_cmos(session: Session, performer_id: int, on: dt.date) -> set[int]:
-    """CMOs holding a mandate of the performer valid on ``on`` (any territory or use)."""
-    rows = session.scalars(
-        select(Mandate.cmo_id).where(
-            Mandate.performer_id == performer_id,
-            Mandate.valid_from <= on,
-            or_(Mandate.valid_to.is_(None), Mandate.valid_to >= on),
+    """CMOs holding an active mandate of the performer valid on ``on`` (any territory or use)."""
+    return {mandate.cmo_id for mandate in _mandates(session, [performer_id], on)}
+
+
+def _mandates(session: Session, performer_ids: list[int], on: dt.date) -> list[Mandate]:
+    if not performer_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Mandate).where(
+                Mandate.performer_id.in_(performer_ids),
+                Mandate.status == "active",
+                Mandate.valid_from <= on,
+                or_(Mandate.valid_to.is_(None), Mandate.valid_to >= on),
+            )
         )
     )
-    return set(rows)
 
 
-def _acting_cmos(session: Session, scope: str, scope_id: int, *, opt_out: bool) -> set[int] | None:
-    """The CMOs whose admin may change consent for this scope; None means any CMO admin."""
-    today = _today()
+def _covers(mandate: Mandate, use: str, territory: str) -> bool:
+    """A mandate entrusting ``use`` (or a broader use) in ``territory`` (``WW`` only by WW)."""
+    territories = mandate.territories or []
+    return (WORLDWIDE in territories or territory in territories) and any(
+        code in (mandate.uses or []) for code in use_ancestry(use)
+    )
+
+
+def _ecl_standing(session: Session, cmo_id: int, use: str, territory: str) -> bool:
+    """Whether the law of the CMO's own country lets it speak for non-members there."""
+    cmo = session.get(Cmo, cmo_id)
+    if cmo is None or cmo.country != territory:
+        return False
+    rule = session.get(JurisdictionRule, territory)
+    return bool(rule and rule.extended_licensing and use in (rule.ecl_uses or []))
+
+
+def _scope_performers(session: Session, scope: str, scope_id: int) -> list[int]:
     if scope == "cmo":
         if session.get(Cmo, scope_id) is None:
             raise NotFound(f"no CMO with id {scope_id}")
-        return {scope_id}
+        return []
     if scope == "performer":
         if session.get(Performer, scope_id) is None:
             raise NotFound(f"no performer with id {scope_id}")
-        cmos = current_cmos(session, scope_id, today)
-        if not cmos and opt_out:
-            # A performer no CMO represents may still opt out; any CMO admin may record it
-            # on their behalf (the CMO that received the notice).
-            return None
-        return cmos
-    recording = session.get(Recording, scope_id)
-    if recording is None:
+        return [scope_id]
+    if session.get(Recording, scope_id) is None:
         raise NotFound(f"no recording with id {scope_id}")
-    cmos = set()
-    if recording.registered_by_cmo_id is not None:
-        cmos.add(recording.registered_by_cmo_id)
-    performers = session.scalars(
-        select(Contribution.performer_id).where(Contribution.recording_id == scope_id)
+    return list(
+        session.scalars(
+            select(Contribution.performer_id).where(Contribution.recording_id == scope_id)
+        )
     )
-    for performer_id in performers:
-        cmos |= current_cmos(session, performer_id, today)
-    return cmos
 
 
-def _authorise(
-    session: Session, principal: Principal, scope: str, scope_id: int, *, opt_out: bool = False
-) -> None:
+def representing_cmos(session: Session, scope: str, scope_id: int) -> set[int]:
+    """The CMOs holding an active mandate, valid today, of the scope's performers."""
+    if scope == "cmo":
+        return {scope_id}
+    performers = _scope_performers(session, scope, scope_id)
+    return {mandate.cmo_id for mandate in _mandates(session, performers, _today())}
+
+
+def _acting_cmo(principal: Principal, cmo_id: int | None) -> int | None:
+    """The CMO whose act this is: a CMO admin's own; the operator's choice (or none)."""
     principal.require("cmo-admin")
-    allowed = _acting_cmos(session, scope, scope_id, opt_out=opt_out)
-    if principal.operator or allowed is None:
-        return
-    if principal.cmo_id not in allowed:
+    if principal.operator:
+        return cmo_id
+    if cmo_id is not None and cmo_id != principal.cmo_id:
         raise Forbidden(
-            f"CMO {principal.cmo_id} does not represent this {scope}; only the admin of"
-            f" {sorted(allowed) or 'a CMO holding a current mandate'} may change its consent",
-            details={"scope": scope, "scope_id": scope_id, "allowed_cmos": sorted(allowed)},
+            f"this token administers CMO {principal.cmo_id}, not CMO {cmo_id}",
+            details={"token_cmo": principal.cmo_id, "target_cmo": cmo_id},
+        )
+    return principal.cmo_id
+
+
+def check_authority(
+    session: Session,
+    acting: int | None,
+    *,
+    scope: str,
+    scope_id: int,
+    uses: Iterable[str],
+    territories: Iterable[str],
+    on: dt.date,
+    opt_out: bool = False,
+) -> None:
+    """Refuse a rule that ``acting`` has no standing to make: authority follows the mandate.
+
+    - ``cmo``: only that CMO (the rule reaches its members where their mandates do);
+    - ``performer``: every use and territory must be entrusted to the CMO by an active
+      mandate valid on ``on``, or, for a non-member there, given by its country's extended
+      licensing; an opt-out of a represented performer only through a representing CMO,
+      of an unrepresented one through any CMO (the one that received the notice);
+    - ``recording``: every use and territory entrusted by at least one contributor.
+    ``acting`` None is the operator, whose authority is not bounded.
+    """
+    performers = _scope_performers(session, scope, scope_id)
+    if acting is None:
+        return
+    if scope == "cmo":
+        if scope_id != acting:
+            raise Forbidden(
+                f"CMO {acting} may not make rules for the repertoire of CMO {scope_id}",
+                details={"acting_cmo": acting, "scope_cmo": scope_id},
+            )
+        return
+    mandates = _mandates(session, performers, on)
+    if opt_out:
+        representing = {mandate.cmo_id for mandate in mandates}
+        if representing and acting not in representing:
+            raise Forbidden(
+                f"performer {scope_id} is represented by CMO {sorted(representing)}; only a"
+                " representing CMO (or the performer) may record an opt-out",
+                details={"acting_cmo": acting, "representing_cmos": sorted(representing)},
+            )
+        return
+    own = [mandate for mandate in mandates if mandate.cmo_id == acting]
+    missing: list[str] = []
+    for use in uses:
+        for territory in territories:
+            if any(_covers(mandate, use, territory) for mandate in own):
+                continue
+            represented = any(_covers(mandate, use, territory) for mandate in mandates)
+            if performers and not represented and _ecl_standing(session, acting, use, territory):
+                continue
+            missing.append(f"{use} in {territory}")
+    if missing:
+        who = f"performer {scope_id}" if scope == "performer" else f"recording {scope_id}"
+        whose = "" if scope == "performer" else " of any contributor of"
+        raise Forbidden(
+            f"CMO {acting} holds no mandate{whose} {who} for {', '.join(missing)} on {on}:"
+            " a CMO's rules reach only the uses, territories and dates its mandates cover",
+            details={
+                "acting_cmo": acting,
+                "scope": scope,
+                "scope_id": scope_id,
+                "missing_mandate": missing,
+            },
+        )
+
+
+def check_may_speak_for(principal: Principal, rule: RuleView) -> None:
+    """Only the CMO that recorded a rule (or the operator) revokes it or speaks for it."""
+    principal.require("cmo-admin")
+    if principal.operator:
+        return
+    if rule.cmo_id is None or rule.cmo_id != principal.cmo_id:
+        recorder = f"CMO {rule.cmo_id}" if rule.cmo_id is not None else "the operator"
+        raise Forbidden(
+            f"rule {rule.id} was recorded by {recorder}; only it (or the performer it"
+            " concerns) may revoke it or speak for it",
+            details={"rule_id": rule.id, "rule_cmo": rule.cmo_id, "token_cmo": principal.cmo_id},
         )
 
 
@@ -129,18 +229,40 @@ def _create(
     conditions: Iterable[str],
     source: str,
     note: str | None,
+    cmo_id: int | None = None,
+    correction: bool = False,
 ) -> RuleView:
+    # Who may act comes before what the request says, so a refusal reveals nothing.
+    acting = _acting_cmo(principal, cmo_id)
     if scope not in SCOPES:
         raise InvalidInput(f"unknown scope {scope!r}; scopes are: {', '.join(SCOPES)}")
     checked_uses = check_uses(uses)
     checked_territories = check_territories(territories)
     checked_conditions = _check_conditions(conditions)
-    start = valid_from or _today()
+    today = _today()
+    start = valid_from or today
+    if start < today:
+        if not correction:
+            raise InvalidInput(
+                f"a rule cannot take effect in the past ({start}); it applies from today or"
+                " later (a correction of the past is a separate, explicit act)",
+                details={"field": "valid_from", "value": start.isoformat()},
+            )
+        principal.require_operator("correct consent in the past")
     if valid_to is not None and valid_to < start:
         raise InvalidInput(f"the period ends ({valid_to}) before it starts ({start})")
     if licensee_id is not None and session.get(Licensee, licensee_id) is None:
         raise NotFound(f"no licensee with id {licensee_id}")
-    _authorise(session, principal, scope, scope_id, opt_out=source == "opt-out")
+    check_authority(
+        session,
+        acting,
+        scope=scope,
+        scope_id=scope_id,
+        uses=checked_uses,
+        territories=checked_territories,
+        on=max(start, today),
+        opt_out=source == "opt-out",
+    )
     row = ConsentRule(
         effect=effect,
         scope_kind=scope,
@@ -154,13 +276,15 @@ def _create(
         source=source,
         note=note,
         created_by=principal.name,
+        cmo_id=acting,
     )
     session.add(row)
     session.flush()
+    action = f"consent.{'opt-out' if source == 'opt-out' else effect}"
     record_change(
         session,
         principal,
-        action=f"consent.{'opt-out' if source == 'opt-out' else effect}",
+        action=f"{action}.correction" if start < today else action,
         entity_type="consent_rule",
         entity_id=row.id,
         before=None,
@@ -183,8 +307,11 @@ def permit(
     valid_to: dt.date | None = None,
     conditions: Iterable[str] = (),
     note: str | None = None,
+    cmo_id: int | None = None,
+    correction: bool = False,
 ) -> RuleView:
-    """Permit exactly these uses for a scope (never a narrower or broader use)."""
+    """Permit exactly these uses for a scope (never a narrower or broader use), as the
+    caller's CMO (the operator may name one with ``cmo_id``)."""
     return _create(
         session,
         principal,
@@ -199,6 +326,8 @@ def permit(
         conditions=conditions,
         source="cmo",
         note=note,
+        cmo_id=cmo_id,
+        correction=correction,
     )
 
 
@@ -214,6 +343,8 @@ def prohibit(
     valid_from: dt.date | None = None,
     valid_to: dt.date | None = None,
     note: str | None = None,
+    cmo_id: int | None = None,
+    correction: bool = False,
 ) -> RuleView:
     """Prohibit these uses and every narrower one for a scope; prohibitions always win."""
     return _create(
@@ -230,6 +361,8 @@ def prohibit(
         conditions=(),
         source="cmo",
         note=note,
+        cmo_id=cmo_id,
+        correction=correction,
     )
 
 
@@ -242,6 +375,7 @@ def opt_out(
     territories: Iterable[str] = ("WW",),
     valid_from: dt.date | None = None,
     note: str | None = None,
+    cmo_id: int | None = None,
 ) -> RuleView:
     """A performer's reservation against these uses (for any licensee): also beats an
     extended collective licence. Recorded by a CMO admin on the performer's behalf."""
@@ -259,6 +393,7 @@ def opt_out(
         conditions=(),
         source="opt-out",
         note=note,
+        cmo_id=cmo_id,
     )
 
 
@@ -273,15 +408,16 @@ def revoke_rule(
 
     Decisions already taken keep what they said: only the rule row changes.
     """
+    principal.require("cmo-admin")
     row = session.get(ConsentRule, rule_id)
     if row is None:
         raise NotFound(f"no consent rule with id {rule_id}")
+    check_may_speak_for(principal, view(row))
     when = effective_from or _today()
     if when < _today():
         raise InvalidInput(f"a revocation cannot take effect in the past ({when})")
     if row.revoked_from is not None:
         raise Conflict(f"rule {rule_id} is already revoked from {row.revoked_from}")
-    _authorise(session, principal, row.scope_kind, row.scope_id, opt_out=row.source == "opt-out")
     before = snapshot(row)
     row.revoked_from = max(when, row.valid_from)
     session.flush()
@@ -299,14 +435,16 @@ def revoke_rule(
 
 
 def get_rule(session: Session, principal: Principal, rule_id: int) -> RuleView:
-    """One rule; a rule for one licensee is visible to that licensee, CMO admins and auditors."""
+    """One rule; a rule for one licensee is visible to that licensee, the CMO that made it
+    and auditors."""
     row = session.get(ConsentRule, rule_id)
     if row is None:
         raise NotFound(f"no consent rule with id {rule_id}")
     if row.licensee_id is not None and not (
         principal.operator
-        or principal.role in ("cmo-admin", "auditor")
-        or principal.licensee_id == row.licensee_id
+        or principal.role == "auditor"
+        or (principal.role == "cmo-admin" and principal.cmo_id == row.cmo_id)
+        or (principal.role == "licensee" and principal.licensee_id == row.licensee_id)
     ):
         raise NotFound(f"no consent rule with id {rule_id}")
     return view(row)
@@ -333,8 +471,13 @@ def list_rules(
     if licensee_id is not None:
         principal.require_licensee(licensee_id)
         query = query.where(ConsentRule.licensee_id == licensee_id)
-    elif principal.operator or principal.role in ("cmo-admin", "auditor"):
+    if principal.operator or principal.role == "auditor":
         pass
+    elif principal.role == "cmo-admin":
+        # A rule for one licensee is part of a private deal: only the CMO that made it.
+        query = query.where(
+            or_(ConsentRule.licensee_id.is_(None), ConsentRule.cmo_id == principal.cmo_id)
+        )
     elif principal.role == "licensee":
         query = query.where(
             or_(

@@ -71,6 +71,8 @@ class RuleRow:
     revoked: int
     conditions: tuple[str, ...]
     source: str
+    # The CMO whose act this is (None: the operator's, unbounded); see Context.
+    cmo_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,10 @@ class LicenceRow:
     territories: frozenset[str]
     start: int
     end: int
-    active: bool
+    suspended: int  # first day the licence no longer counts (FOREVER: never suspended)
     extended: bool
     conditions: tuple[str, ...]
+    model_id: int | None = None  # None: every model of the licensee
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,9 @@ class Snapshot:
     agreements: list[AgreementRow]
     rules: list[RuleRow]
     jurisdictions: dict[str, JurisdictionRow]
-    contexts: OrderedDict[tuple[int, str, str, int], Context] = field(default_factory=OrderedDict)
+    contexts: OrderedDict[tuple[int, str, str, int, int | None], Context] = field(
+        default_factory=OrderedDict
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
@@ -249,7 +254,7 @@ def _load_large(connection: Connection) -> _Large:
     mandates = _raw_rows(
         connection,
         "SELECT performer_id, cmo_id, valid_from, valid_to, territories, uses FROM mandate"
-        " ORDER BY performer_id, id",
+        " WHERE status = 'active' ORDER BY performer_id, id",
     )
     decode = _decoder()
     term_index: dict[tuple[frozenset[str], frozenset[str]], int] = {}
@@ -329,9 +334,14 @@ def build_snapshot(
             territories=_codes(row.territories),
             start=day(row.valid_from, 0),
             end=day(row.valid_to),
-            active=row.status == "active",
+            # A suspension counts from its day on, never before (a row suspended without a
+            # day, from before registry_0003, counts as suspended from its start).
+            suspended=day(row.suspended_from)
+            if row.suspended_from is not None or row.status == "active"
+            else day(row.valid_from, 0),
             extended=bool(row.extended),
             conditions=tuple(row.conditions or ()),
+            model_id=row.model_id,
         )
         for row in connection.execute(select(Licence).order_by(Licence.id))
     ]
@@ -361,6 +371,7 @@ def build_snapshot(
             revoked=day(row.revoked_from),
             conditions=tuple(row.conditions or ()),
             source=row.source,
+            cmo_id=row.cmo_id,
         )
         for row in connection.execute(select(ConsentRule).order_by(ConsentRule.id))
     ]

@@ -64,6 +64,11 @@ class DecisionResult:
     use: str | None = None
     territory: str | None = None
     on_date: dt.date | None = None
+    model_id: int | None = None
+    isrc: str | None = None
+    # False for a preview (a CMO's or auditor's "what would they get"): never stored, so
+    # its id cannot be cited.
+    stored: bool = True
 
     @property
     def permitted(self) -> bool:
@@ -79,11 +84,14 @@ class DecisionResult:
             "licence_ids": self.licence_ids,
             "conditions": self.conditions,
             "recording_id": self.recording_id,
+            "isrc": self.isrc,
             "performer_id": self.performer_id,
             "licensee_id": self.licensee_id,
             "use": self.use,
             "territory": self.territory,
             "on_date": self.on_date.isoformat() if self.on_date else None,
+            "model_id": self.model_id,
+            "stored": self.stored,
         }
 
 
@@ -97,6 +105,9 @@ def result_from_basis(
     use: str | None = None,
     territory: str | None = None,
     on_date: dt.date | None = None,
+    model_id: int | None = None,
+    stored: bool = True,
+    isrc: str | None = None,
 ) -> DecisionResult:
     return DecisionResult(
         id=decision_id,
@@ -112,6 +123,9 @@ def result_from_basis(
         use=use,
         territory=territory,
         on_date=on_date,
+        model_id=model_id,
+        stored=stored,
+        isrc=isrc,
     )
 
 
@@ -131,6 +145,9 @@ class BatchResult:
     recording_ids: list[int]
     bases: list[Basis]
     basis_index: list[int]
+    model_id: int | None = None
+    stored: bool = True
+    isrcs: list[str] | None = None  # when the recordings were named by ISRC
 
     def __len__(self) -> int:
         return len(self.recording_ids)
@@ -149,6 +166,9 @@ class BatchResult:
             use=self.use,
             territory=self.territory,
             on_date=self.on_date,
+            model_id=self.model_id,
+            stored=self.stored,
+            isrc=self.isrcs[index] if self.isrcs is not None else None,
         )
 
     def __iter__(self) -> Iterator[DecisionResult]:
@@ -167,10 +187,13 @@ class BatchResult:
             "use": self.use,
             "territory": self.territory,
             "on_date": self.on_date.isoformat(),
+            "model_id": self.model_id,
+            "stored": self.stored,
             "size": len(self.recording_ids),
             "permitted": self.permitted,
             "bases": [basis.as_json() for basis in self.bases],
             "recording_ids": self.recording_ids,
+            **({"isrcs": self.isrcs} if self.isrcs is not None else {}),
             "basis_index": self.basis_index,
         }
 
@@ -193,6 +216,7 @@ class RuleView:
     note: str | None
     created_by: str
     revoked_from: dt.date | None
+    cmo_id: int | None = None  # the CMO whose act the rule is (None: the operator's)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -210,4 +234,5 @@ class RuleView:
             "note": self.note,
             "created_by": self.created_by,
             "revoked_from": self.revoked_from.isoformat() if self.revoked_from else None,
+            "cmo_id": self.cmo_id,
         }

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, authorize
 from sostenuto.errors import DependencyMissing, IntegrityFailure, InvalidInput, SostenutoError
 from sostenuto.identify._catalogue import catalogue_path, open_catalogue
 from sostenuto.identify._corpus import AUDIO_SUFFIXES, list_corpus
@@ -225,10 +225,7 @@ def calibrate_catalogue(
     local operator), as changing the catalogue does.
     """
     lengths = _check_request(count, seconds, fp_rate)
-    if save:
-        principal.require("cmo-admin")
-    else:
-        principal.require("cmo-admin", "auditor")
+    authorize(principal, "catalogue.maintain" if save else "catalogue.measure")
     catalogue = open_catalogue(settings)
     if len(catalogue) == 0:
         raise InvalidInput("the catalogue is empty: index recordings before calibrating it")

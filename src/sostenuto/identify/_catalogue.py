@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from sostenuto.audit import record_change
-from sostenuto.auth import OPERATOR, Principal
+from sostenuto.auth import OPERATOR, Principal, authorize
 from sostenuto.errors import IntegrityFailure, InvalidInput, NotFound
 from sostenuto.identify._fingerprint import fingerprint_file
 from sostenuto.identify._index import IndexStats, TrackInfo
@@ -83,10 +83,8 @@ def register_recording_audio(
         recording = session.get(Recording, recording_id)
         if recording is None:
             raise NotFound(f"no recording {recording_id}")
-        if recording.registered_by_cmo_id is not None:
-            principal.require_cmo(recording.registered_by_cmo_id)
-        else:
-            principal.require("cmo-admin")
+        # A recording no CMO registered is the operator's to fingerprint.
+        authorize(principal, "recording.change", cmo_id=recording.registered_by_cmo_id)
         expected = recording.audio_sha256
     sha256 = file_sha256(path)
     if expected and expected != sha256:
@@ -133,10 +131,11 @@ def unregister_recording_audio(
         if row is None:
             raise NotFound(f"recording {recording_id} has no fingerprinted audio")
         recording = session.get(Recording, recording_id)
-        if recording is not None and recording.registered_by_cmo_id is not None:
-            principal.require_cmo(recording.registered_by_cmo_id)
-        else:
-            principal.require("cmo-admin")
+        authorize(
+            principal,
+            "recording.change",
+            cmo_id=recording.registered_by_cmo_id if recording is not None else None,
+        )
         record_change(
             session,
             principal,
@@ -184,7 +183,7 @@ def index_files(
     Every file is fingerprinted before anything is written, and all go in as one segment:
     one unreadable file leaves the index as it was.
     """
-    principal.require("cmo-admin")
+    authorize(principal, "catalogue.maintain")
     for key, _ in items:
         if recording_of(key) is not None:
             raise InvalidInput(
@@ -200,7 +199,7 @@ def index_files(
 
 def remove_from_catalogue(settings: Settings, principal: Principal, keys: list[str]) -> int:
     """Remove free-form keys (recordings go through :func:`unregister_recording_audio`)."""
-    principal.require("cmo-admin")
+    authorize(principal, "catalogue.maintain")
     return open_catalogue(settings).remove(keys)
 
 
@@ -209,7 +208,7 @@ def catalogue_stats(settings: Settings) -> IndexStats:
 
 
 def compact_catalogue(settings: Settings, principal: Principal) -> IndexStats:
-    principal.require("cmo-admin")
+    authorize(principal, "catalogue.maintain")
     catalogue = open_catalogue(settings)
     catalogue.compact()
     return catalogue.stats()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sostenuto.audio import decode_bytes
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, authorize
 from sostenuto.identify._calibrate import catalogue_threshold
 from sostenuto.identify._catalogue import file_sha256, open_catalogue, recording_of
 from sostenuto.identify._fingerprint import fingerprint_file, fingerprint_samples
@@ -52,7 +52,7 @@ def check_output(
 
     ``threshold`` defaults to the catalogue's calibrated one (:func:`catalogue_threshold`).
     """
-    principal.require("licensee", "cmo-admin", "auditor")
+    authorize(principal, "identify.check-output")
     if threshold is None:
         threshold = catalogue_threshold(settings)
     if isinstance(source, bytes):

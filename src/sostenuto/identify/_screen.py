@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, allowed, authorize, authorize_role
 from sostenuto.consent import decide_batch
 from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.identify._calibrate import catalogue_threshold
@@ -104,8 +104,7 @@ def _read_state(path: Path) -> dict[str, FileResult]:
 def _check_request(
     database: Database, principal: Principal, request: ScreenRequest
 ) -> dict[str, Any]:
-    principal.require("licensee", "auditor")
-    principal.require_licensee(request.licensee_id)
+    authorize(principal, "identify.screen-corpus", licensee_id=request.licensee_id)
     (use,) = check_uses([request.use])
     (territory,) = check_territories([request.territory])
     with database.reader() as session:
@@ -275,7 +274,7 @@ def _declare(
     database: Database, settings: Settings, principal: Principal, report: ScreenReport
 ) -> dict[str, Any]:
     """Declare the usable part of the corpus (permitted and unregistered files) in one entry."""
-    from sostenuto.transparency import declare
+    from sostenuto.declarations import declare
 
     files: list[dict[str, Any]] = []
     for row in report.files:
@@ -313,18 +312,19 @@ def _declare(
 
 
 def get_screen_report(settings: Settings, principal: Principal, screen_id: str) -> dict[str, Any]:
-    """A finished screening report, for its licensee, auditors and CMO admins."""
+    """A finished screening report, for its licensee and auditors: a licensee's corpus is its
+    own business (a CMO sees the decisions on its repertoire, not the corpus)."""
+    authorize_role(principal, "identify.screen.read")
     if len(screen_id) != 16 or any(c not in "0123456789abcdef" for c in screen_id):
         raise NotFound(f"no screening {screen_id!r}")
     report = load_report(screens_dir(settings) / screen_id)
-    principal.require("licensee", "auditor", "cmo-admin")
-    principal.require_licensee(int(report["meta"]["licensee_id"]))
+    authorize(principal, "identify.screen.read", licensee_id=int(report["meta"]["licensee_id"]))
     return report
 
 
 def list_screen_reports(settings: Settings, principal: Principal) -> list[dict[str, Any]]:
     """Summaries of the finished screenings the caller may see, newest first."""
-    principal.require("licensee", "auditor", "cmo-admin")
+    authorize_role(principal, "identify.screen.read")
     found: list[dict[str, Any]] = []
     root = screens_dir(settings)
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
@@ -332,8 +332,7 @@ def list_screen_reports(settings: Settings, principal: Principal) -> list[dict[s
             continue
         report = load_report(folder)
         licensee = int(report["meta"]["licensee_id"])
-        mine = principal.operator or principal.role != "licensee"
-        if not mine and principal.licensee_id != licensee:
+        if not allowed(principal, "identify.screen.read", licensee_id=licensee):
             continue
         found.append(
             {"screen_id": report["screen_id"], "summary": report["summary"], **report["meta"]}

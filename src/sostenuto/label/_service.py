@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, authorize
 from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.label._files import check_layers, inspect_file, label_file
 from sostenuto.label._keys import load_keys, load_trust_anchor
@@ -105,8 +105,7 @@ def label_output(
     declare: bool = True,
 ) -> tuple[LabelResult, MarkRecord]:
     """Label a licensee's output with every requested layer, declared in the log."""
-    principal.require("licensee")
-    principal.require_licensee(licensee_id)
+    authorize(principal, "label.apply", licensee_id=licensee_id)
     source = Path(source)
     check_layers(source, layers)
     with database.reader() as session:
@@ -179,8 +178,9 @@ def resolve_watermark(database: Database, watermark_id: int) -> MarkRecord | Non
 
 
 def marks_of(database: Database, principal: Principal, licensee_id: int) -> list[MarkRecord]:
-    """The watermark ids issued for one licensee's outputs."""
-    principal.require_licensee(licensee_id)
+    """The watermark ids issued for one licensee's outputs: for that licensee and auditors
+    (a CMO sees the outputs' declarations in the public log, not a licensee's list)."""
+    authorize(principal, "watermarks.list", licensee_id=licensee_id)
     with database.reader() as session:
         rows = session.scalars(
             select(WatermarkMark)

@@ -23,6 +23,7 @@ from sostenuto.registry._licensing import (
 from sostenuto.registry._performers import (
     add_mandate,
     add_performer,
+    confirm_mandate,
     end_mandate,
     list_mandates,
     show_performer,
@@ -88,6 +89,7 @@ __all__ = [
     "add_recording",
     "attach_audio",
     "check_sha256",
+    "confirm_mandate",
     "end_mandate",
     "file_sha256",
     "format_isrc",

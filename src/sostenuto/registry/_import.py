@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from sostenuto.audit import record_change
 from sostenuto.auth import Principal
-from sostenuto.errors import InvalidInput, NotFound, UnsupportedFormat
+from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.registry._chunk_writer import PerformerIndex, write_chunk
 from sostenuto.registry._grouping import Group, chunks, groups
 from sostenuto.registry._readers import (
@@ -76,13 +76,13 @@ def detect_format(path: Path, head: bytes) -> str:
     return "ddex-json" if first in (b"{", b"[") else "csv"
 
 
-def _rows(raw: BinaryIO, text: io.TextIOWrapper, fmt: str) -> Iterator[ParsedRow | RowError]:
+def _rows(raw: io.BufferedReader, fmt: str) -> Iterator[ParsedRow | RowError]:
+    """The file's rows; read as bytes and decoded line by line (see ``_readers``)."""
     if fmt == "csv":
-        return read_csv(text)
-    head = raw.peek(64) if isinstance(raw, io.BufferedReader) else b""
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
-        return read_ddex_array(text.read())
-    return read_ddex_lines(text)
+        return read_csv(raw)
+    if raw.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
+        return read_ddex_array(raw.read())
+    return read_ddex_lines(raw)
 
 
 _T = TypeVar("_T")
@@ -188,7 +188,6 @@ def import_catalogue(
         stack.enter_context(_collector_paused())
         raw = stack.enter_context(path.open("rb"))
         fmt = format or detect_format(path, raw.peek(64))
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         bar = None
         if progress:
             from rich.progress import Progress
@@ -204,16 +203,14 @@ def import_catalogue(
             stack.callback(connection.exec_driver_sql, "PRAGMA cache_size=-2000")
         performers = PerformerIndex(connection, cmo_id)
         connection.commit()
-        try:
-            reading = chunks(groups(_rows(raw, text, fmt), report.errors), chunk_size)
-            for chunk in _prefetched(reading):
-                _commit_chunk(connection, principal, cmo_id, chunk, performers, report, path)
-                if bar is not None:
-                    bar.update(task, completed=raw.tell())
-        except UnicodeDecodeError as error:
-            raise UnsupportedFormat(
-                f"{path.name} is not UTF-8 text ({error.reason} at byte {error.start})"
-            ) from None
+        # A file that does not fit its format raises while its header (or, for a JSON
+        # array, its whole text) is read, before the first chunk; past that point every
+        # bad row is a row error, so an import never both writes and refuses.
+        reading = chunks(groups(_rows(raw, fmt), report.errors), chunk_size)
+        for chunk in _prefetched(reading):
+            _commit_chunk(connection, principal, cmo_id, chunk, performers, report, path)
+            if bar is not None:
+                bar.update(task, completed=raw.tell())
         if bar is not None:
             bar.update(task, completed=size)
     report.errors.sort(key=lambda error: error.line)

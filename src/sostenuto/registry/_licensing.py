@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sostenuto.audit import record_change, record_creation, snapshot
 from sostenuto.auth import Principal
-from sostenuto.errors import Conflict, InvalidInput
+from sostenuto.errors import Conflict, InvalidInput, NotFound
 from sostenuto.registry._common import get_row, is_reader_of_all
 from sostenuto.registry._records import LicenceInfo, LicenseeInfo, ModelInfo
 from sostenuto.registry._validate import (
@@ -98,14 +98,22 @@ def list_models(session: Session, principal: Principal, *, licensee_id: int) -> 
     return [ModelInfo.of(row) for row in session.scalars(query)]
 
 
-def _check_extended(session: Session, territories: list[str], uses: list[str]) -> None:
-    """An extended collective licence is only granted where the law (as data) allows one."""
+def _check_extended(session: Session, cmo: Cmo, territories: list[str], uses: list[str]) -> None:
+    """An extended collective licence is only granted where the law (as data) lets this CMO
+    grant one: in its own country, whose jurisdiction rule allows extended licensing for
+    each use (a licence that could never reach anyone is refused, not stored)."""
     if territories == ["WW"]:
         raise InvalidInput(
             "an extended collective licence names its territories; 'WW' is not allowed",
             details={"field": "territories", "value": "WW"},
         )
     for territory in territories:
+        if territory != cmo.country:
+            raise InvalidInput(
+                f"invalid territory {territory!r} for an extended licence: CMO {cmo.id} is"
+                f" established in {cmo.country} and has extended-licensing standing only there",
+                details={"field": "territories", "value": territory},
+            )
         rule = session.get(JurisdictionRule, territory)
         if rule is None or not rule.extended_licensing:
             raise InvalidInput(
@@ -114,12 +122,26 @@ def _check_extended(session: Session, territories: list[str], uses: list[str]) -
                 details={"field": "territories", "value": territory},
             )
         outside = sorted(set(uses) - set(rule.ecl_uses or []))
-        if rule.ecl_uses and outside:
+        if outside:
+            allowed = sorted(rule.ecl_uses or [])
             raise InvalidInput(
                 f"invalid uses {outside} for an extended licence in {territory}: "
-                f"its jurisdiction allows {sorted(rule.ecl_uses)}",
+                f"its jurisdiction allows {allowed or 'no use'}",
                 details={"field": "uses", "value": outside},
             )
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _not_retroactive(principal: Principal, when: dt.date, what: str, field: str) -> None:
+    """Acts take effect from today on; only the operator corrects the past (audited)."""
+    if when < _today() and not principal.operator:
+        raise InvalidInput(
+            f"{what} cannot take effect in the past ({when}); it applies from today or later",
+            details={"field": field, "value": when.isoformat()},
+        )
 
 
 def grant_licence(
@@ -135,19 +157,30 @@ def grant_licence(
     tariff_ref: str | None = None,
     extended: bool = False,
     conditions: list[str] | None = None,
+    model_id: int | None = None,
 ) -> LicenceInfo:
-    """``cmo_id`` licenses ``licensee_id``; only that CMO's admin grants it."""
+    """``cmo_id`` licenses ``licensee_id`` (for one model version when ``model_id`` is
+    given, else for all its models); only that CMO's admin grants it, from today on."""
     principal.require_cmo(cmo_id)
-    get_row(session, Cmo, cmo_id, "cmo")
+    cmo = get_row(session, Cmo, cmo_id, "cmo")
     get_row(session, Licensee, licensee_id, "licensee")
+    if model_id is not None:
+        model = session.get(AiModel, model_id)
+        if model is None or model.licensee_id != licensee_id:
+            raise NotFound(
+                f"licensee {licensee_id} has no model with id {model_id}",
+                details={"licensee_id": licensee_id, "model_id": model_id},
+            )
     uses = check_use_list(uses)
     territories = check_territory_list(territories)
     check_period(valid_from, valid_to)
+    _not_retroactive(principal, valid_from, "a licence", "valid_from")
     if extended:
-        _check_extended(session, territories, uses)
+        _check_extended(session, cmo, territories, uses)
     row = Licence(
         cmo_id=cmo_id,
         licensee_id=licensee_id,
+        model_id=model_id,
         uses=uses,
         territories=territories,
         valid_from=valid_from,
@@ -187,16 +220,30 @@ def list_licences(
     return [LicenceInfo.of(row) for row in session.scalars(query)]
 
 
-def suspend_licence(session: Session, principal: Principal, licence_id: int) -> LicenceInfo:
-    """Suspend an active licence; only the granting CMO's admin may."""
+def suspend_licence(
+    session: Session,
+    principal: Principal,
+    licence_id: int,
+    *,
+    effective_from: dt.date | None = None,
+) -> LicenceInfo:
+    """Suspend a licence from ``effective_from`` (today by default, never in the past); only
+    the granting CMO's admin may. Use on earlier days stays licensed and paid for."""
     row = get_row(session, Licence, licence_id, "licence")
     principal.require_cmo(row.cmo_id)
     if row.status != "active":
         raise Conflict(
             f"licence {licence_id} is {row.status}, not active", details={"status": row.status}
         )
+    when = effective_from or _today()
+    if when < _today():
+        raise InvalidInput(
+            f"a suspension cannot take effect in the past ({when})",
+            details={"field": "effective_from", "value": when.isoformat()},
+        )
     before = snapshot(row)
     row.status = "suspended"
+    row.suspended_from = max(when, row.valid_from)
     session.flush()
     record_change(
         session,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sostenuto.audit import record_change, record_creation, snapshot
 from sostenuto.auth import Principal
-from sostenuto.errors import Conflict, InvalidInput
+from sostenuto.errors import Conflict, Forbidden, InvalidInput
 from sostenuto.registry._common import (
     get_row,
     is_reader_of_all,
@@ -150,6 +150,23 @@ def add_mandate(
                 "uses": shared_uses,
             },
         )
+    if valid_from < _today() and not principal.operator:
+        raise InvalidInput(
+            f"a mandate cannot take effect in the past ({valid_from.isoformat()}); it applies"
+            " from today or later",
+            details={"field": "valid_from", "value": valid_from.isoformat()},
+        )
+    # A performer another CMO represents (now or from a later day) is not taken over by a
+    # registration: the mandate waits until that CMO (or the performer) confirms it.
+    others = sorted(
+        {
+            mandate.cmo_id
+            for mandate in existing
+            if mandate.cmo_id != cmo_id
+            and mandate.status == "active"
+            and (mandate.valid_to is None or mandate.valid_to >= _today())
+        }
+    )
     row = Mandate(
         performer_id=performer_id,
         cmo_id=cmo_id,
@@ -157,9 +174,56 @@ def add_mandate(
         uses=uses,
         valid_from=valid_from,
         valid_to=valid_to,
+        status="pending" if others and not principal.operator else "active",
     )
     record_creation(session, principal, row, "mandate")
     return MandateInfo.of(row)
+
+
+def confirm_mandate(session: Session, principal: Principal, mandate_id: int) -> MandateInfo:
+    """Confirm a pending mandate: the admin of a CMO that represents the performer today
+    (the transfer's other side) or the operator may; the mandate then counts."""
+    principal.require("cmo-admin")
+    row = get_row(session, Mandate, mandate_id, "mandate")
+    if row.status != "pending":
+        raise Conflict(f"mandate {mandate_id} is {row.status}, not pending")
+    today = _today()
+    representing = {
+        mandate.cmo_id
+        for mandate in session.scalars(
+            select(Mandate).where(
+                Mandate.performer_id == row.performer_id,
+                Mandate.status == "active",
+                Mandate.cmo_id != row.cmo_id,
+            )
+        )
+        if mandate.valid_to is None or mandate.valid_to >= today
+    }
+    if not principal.operator and principal.cmo_id not in representing:
+        raise Forbidden(
+            f"mandate {mandate_id} waits for the performer or for CMO {sorted(representing)},"
+            f" which represents the performer; CMO {principal.cmo_id} may not confirm it",
+            details={"representing_cmos": sorted(representing), "token_cmo": principal.cmo_id},
+        )
+    before = snapshot(row)
+    row.status = "active"
+    # Confirmation is not retroactive: the mandate counts from today at the earliest.
+    row.valid_from = max(row.valid_from, today)
+    session.flush()
+    record_change(
+        session,
+        principal,
+        action="confirm",
+        entity_type="mandate",
+        entity_id=row.id,
+        before=before,
+        after=snapshot(row),
+    )
+    return MandateInfo.of(row)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
 
 
 def list_mandates(
@@ -194,6 +258,12 @@ def end_mandate(
     """End a mandate on ``on`` (its last day). It can be shortened, never extended."""
     row = get_row(session, Mandate, mandate_id, "mandate")
     principal.require_cmo(row.cmo_id)
+    if on < _today() - dt.timedelta(days=1) and not principal.operator:
+        raise InvalidInput(
+            f"invalid end date {on.isoformat()}: a mandate ends from today on (its last day"
+            " is yesterday at the earliest); the past is not rewritten",
+            details={"field": "on", "value": on.isoformat()},
+        )
     if on < row.valid_from:
         raise InvalidInput(
             f"invalid end date {on.isoformat()}: mandate {mandate_id} starts "

@@ -2,18 +2,25 @@
 
 Each reader yields, in file order, either a :class:`ParsedRow` (one recording and at most one
 contributor, already validated) or a :class:`RowError`. Nothing here touches the database.
+
+A file is read as bytes, one physical line (ended by LF or CRLF) at a time, and each line is
+decoded on its own: a line that is not UTF-8 is one bad row, reported with the offset of its
+first bad byte in the file, and the lines after it are read as usual. A CSV record is one
+physical line; quoting is checked strictly (RFC 4180, without line breaks inside quotes).
+Whatever a row holds, a reader turns it into a row or a row error; only a file that does not
+fit the format at all (its header, or a JSON array that cannot be delimited) raises, and it
+does so before the first row is handed on, so that nothing of it is written.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -82,6 +89,42 @@ class ParsedRow:
 
 def _clip(text: str) -> str:
     return text if len(text) <= RECORD_TEXT_LIMIT else text[: RECORD_TEXT_LIMIT - 1] + "…"
+
+
+# ---------------------------------------------------------------- lines and encoding
+
+_BOM = "\ufeff"
+
+
+def _not_utf8(error: UnicodeDecodeError, data: bytes, offset: int) -> str:
+    """Why a line is not text: the bad byte and its offset in the file (counted from 0)."""
+    return (
+        f"not UTF-8: byte 0x{data[error.start]:02x} at byte offset {offset + error.start} "
+        f"({error.reason}); catalogue files are UTF-8"
+    )
+
+
+def _without_line_end(text: str) -> str:
+    if text.endswith("\n"):
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text
+
+
+def physical_lines(raw: BinaryIO) -> Iterator[tuple[int, str | RowError]]:
+    """Each line of the file with its number, decoded and without its line end (LF or
+    CRLF); a line that is not UTF-8 comes as a :class:`RowError` naming the bad byte."""
+    offset = 0
+    for number, data in enumerate(raw, start=1):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            record = _without_line_end(data.decode("utf-8", "backslashreplace"))
+            yield number, RowError(number, _not_utf8(error, data, offset), _clip(record))
+        else:
+            if number == 1 and text.startswith(_BOM):
+                text = text[1:]
+            yield number, _without_line_end(text)
+        offset += len(data)
 
 
 # ---------------------------------------------------------------- CSV
@@ -165,6 +208,9 @@ def _check_contributor(
         raise InvalidInput("invalid instrument: longer than 100 characters")
     if isinstance(featured, str):
         featured = _flag(featured, "featured")
+    checked_weight = ONE if weight is None or weight == "" else check_weight(weight)
+    if not checked_weight:  # a weight such as 1e-9 is kept with 6 decimals: 0
+        raise InvalidInput(f"invalid weight {weight!r}: below 0.000001, the smallest weight kept")
     name = check_name(name, "performer_name")
     isni_value = normalise_isni(isni) if isni else None
     ipn_value = normalise_ipn(ipn) if ipn else None
@@ -181,7 +227,7 @@ def _check_contributor(
         featured=featured,
         kind=kind,
         instrument=instrument or None,
-        weight=ONE if weight is None or weight == "" else check_weight(weight),
+        weight=checked_weight,
         keys=tuple(keys),
         identity=keys[0],
         lookup_keys=tuple(keys[:-1] if len(keys) > 1 else keys),
@@ -214,16 +260,86 @@ def _csv_contributors(values: list[str]) -> tuple[Contributor, ...]:
     return ()
 
 
-def read_csv(stream: io.TextIOBase) -> Iterator[ParsedRow | RowError]:
-    """Rows of a CSV catalogue; the first line is the header (see docs/registry.md)."""
-    reader = csv.reader(stream)
+def _quoted_fields(text: str) -> list[str]:
+    """The fields of a line that holds a quote, read strictly: a quoted field starts right
+    after a comma (or at the line's start), doubles its inner quotes and ends right before a
+    comma (or at the line's end); no other field holds a quote. A quote left open at the end
+    of the line is an error: a record is one line, so it never runs into the next one."""
+    values: list[str] = []
+    position, size = 0, len(text)
+    while True:
+        number = len(values) + 1
+        if text.startswith('"', position):
+            parts: list[str] = []
+            start = position + 1
+            while True:
+                close = text.find('"', start)
+                if close < 0:
+                    raise InvalidInput(
+                        f"unterminated quote in field {number}: no closing quote on this line "
+                        "(a record is one line; a field holds no line break)"
+                    )
+                if text.startswith('"', close + 1):  # a doubled quote stands for one
+                    parts.append(text[start : close + 1])
+                    start = close + 2
+                    continue
+                parts.append(text[start:close])
+                break
+            values.append("".join(parts))
+            position = close + 1
+            if position == size:
+                return values
+            if text[position] != ",":
+                raise InvalidInput(
+                    f"broken CSV quoting in field {number}: text after the closing quote "
+                    f"({_clip(text[position : position + 20])!r})"
+                )
+            position += 1
+        else:
+            comma = text.find(",", position)
+            value = text[position:] if comma < 0 else text[position:comma]
+            if '"' in value:
+                raise InvalidInput(
+                    f"broken CSV quoting in field {number}: a quote inside an unquoted field "
+                    f"({_clip(value)!r}); quote the whole field and double its quotes"
+                )
+            values.append(value)
+            if comma < 0:
+                return values
+            position = comma + 1
+
+
+def _csv_fields(text: str) -> list[str]:
+    if '"' not in text:
+        return text.split(",")
+    return _quoted_fields(text)
+
+
+def _csv_header(lines: Iterator[tuple[int, str | RowError]]) -> list[str] | None:
+    """The header's column names; raises when the header cannot be read."""
+    first = next(lines, None)
+    if first is None:
+        return None
+    header = first[1]
+    if isinstance(header, RowError):
+        raise UnsupportedFormat(f"the CSV header (line 1) is {header.reason}")
+    if "\r" in header:
+        raise UnsupportedFormat(
+            "the CSV header holds a carriage return: lines must end with LF or CRLF"
+        )
     try:
-        header = next(reader)
-    except StopIteration:
+        names = _csv_fields(header)
+    except InvalidInput as error:
+        raise UnsupportedFormat(f"unreadable CSV header: {error.message}") from None
+    return [name.strip().lower() for name in names]
+
+
+def read_csv(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
+    """Rows of a CSV catalogue; the first line is the header (see docs/registry.md)."""
+    lines = physical_lines(raw)
+    columns = _csv_header(lines)
+    if columns is None:
         return
-    except csv.Error as error:
-        raise UnsupportedFormat(f"unreadable CSV header: {error}") from None
-    columns = [name.strip().lower() for name in header]
     unknown = sorted(set(columns) - set(CSV_COLUMNS))
     missing = [name for name in CSV_REQUIRED if name not in columns]
     duplicated = sorted({name for name in columns if columns.count(name) > 1})
@@ -241,21 +357,21 @@ def read_csv(stream: io.TextIOBase) -> Iterator[ParsedRow | RowError]:
     in_order = positions == list(range(len(CSV_COLUMNS)))
     last_raw: list[str] | None = None
     fields: _RecordingFields = ("", "", None, None, None)
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield RowError(reader.line_num, f"malformed CSV: {error}")
+    for line, text in lines:
+        if isinstance(text, RowError):
+            yield text
             continue
-        line = reader.line_num
-        if not values or (len(values) == 1 and not values[0].strip()):
+        if not text or text.isspace():
             continue  # blank line
+        try:
+            values = text.split(",") if '"' not in text else _quoted_fields(text)
+            if "\x00" in text:  # PostgreSQL stores no NUL character
+                raise InvalidInput("the row holds a NUL character (U+0000)")
+        except InvalidInput as error:
+            yield RowError(line, error.message, _clip(text))
+            continue
         if len(values) != width:
-            yield RowError(
-                line, f"expected {width} fields, found {len(values)}", _clip(",".join(values))
-            )
+            yield RowError(line, f"expected {width} fields, found {len(values)}", _clip(text))
             continue
         if in_order:
             ordered = values
@@ -268,10 +384,13 @@ def read_csv(stream: io.TextIOBase) -> Iterator[ParsedRow | RowError]:
             if raw_fields != last_raw:
                 fields = _recording_fields(*raw_fields)
                 last_raw = raw_fields
-            yield ParsedRow(line, *fields, _csv_contributors(ordered), values)
+            yield ParsedRow(line, *fields, _csv_contributors(ordered), text)
         except SostenutoError as error:
             last_raw = None
-            yield RowError(line, error.message, _clip(",".join(values)))
+            yield RowError(line, error.message, _clip(text))
+        except (ValueError, ArithmeticError) as error:  # a value no check foresaw
+            last_raw = None
+            yield RowError(line, f"invalid value: {error}", _clip(text))
 
 
 # ---------------------------------------------------------------- DDEX-style JSON
@@ -294,16 +413,45 @@ def parse_iso_duration(value: str) -> int:
         raise InvalidInput(f"invalid Duration {value!r}: use ISO 8601, such as PT3M25S")
     parts = {key: float(number) if number else 0.0 for key, number in match.groupdict().items()}
     seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+    if not math.isfinite(seconds) or seconds > 1e9:
+        raise InvalidInput(f"invalid Duration {value!r}: a duration is under 100 hours")
     return check_duration_ms(round(seconds * 1000))
 
 
+# Text no database column takes: PostgreSQL stores no NUL and no driver encodes a lone
+# surrogate. In JSON they come only from escapes (\\u0000, \\ud800), so a record's text is
+# searched for such an escape first and its values only when one is there.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89abAB])")
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether any string in a parsed JSON value holds a NUL or a lone surrogate."""
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
+
+
+def _checked_json(obj: Any, text: str, line: int) -> RowError | None:
+    if _UNSTORABLE_ESCAPE.search(text) and _unstorable(obj):
+        return RowError(
+            line,
+            "the record holds a NUL character or a lone surrogate (\\u0000, \\ud800…)",
+            _clip(text),
+        )
+    return None
+
+
 def _text(value: Any, field: str) -> str:
-    if isinstance(
-        value, dict
-    ):  # DDEX often wraps text: {"#text": ..., "LanguageAndScriptCode": ...}
+    # DDEX often wraps text: {"#text": ..., "LanguageAndScriptCode": ...}
+    if isinstance(value, dict):
         value = value.get("#text", value.get("Value"))
     if not isinstance(value, str):
-        raise InvalidInput(f"invalid {field} {value!r}: expected text")
+        raise InvalidInput(f"invalid {field} {_clip(repr(value))}: expected text")
     return value
 
 
@@ -317,7 +465,10 @@ def _roles(value: Any) -> list[str]:
 def _ddex_contributor(item: Any) -> Contributor:
     if not isinstance(item, dict):
         raise InvalidInput("invalid ResourceContributor: expected an object")
-    name = item.get("DisplayName") or (item.get("PartyName") or {}).get("FullName")
+    party_name = item.get("PartyName")
+    name = item.get("DisplayName") or (
+        party_name.get("FullName") if isinstance(party_name, dict) else None
+    )
     if name is None:
         raise InvalidInput("invalid ResourceContributor: DisplayName is missing")
     party = item.get("PartyId") or {}
@@ -326,6 +477,8 @@ def _ddex_contributor(item: Any) -> Contributor:
         for entry in party:
             merged.update(entry if isinstance(entry, dict) else {})
         party = merged
+    if not isinstance(party, dict):
+        raise InvalidInput(f"invalid PartyId {_clip(repr(party))}: expected an object")
     roles = _roles(item.get("Role", item.get("ResourceContributorRole")))
     instrument = item.get("InstrumentType")
     if isinstance(instrument, list):
@@ -420,11 +573,17 @@ def _parse_ddex(obj: Any, line: int, record: str) -> ParsedRow | RowError:
         return _ddex_record(obj, line, record)
     except SostenutoError as error:
         return RowError(line, error.message, record)
+    except (ValueError, ArithmeticError, TypeError, AttributeError, RecursionError) as error:
+        # A shape no check foresaw: still this record's error, never the whole file's.
+        return RowError(line, f"invalid SoundRecording: {_clip(str(error))}", record)
 
 
-def read_ddex_lines(stream: io.TextIOBase) -> Iterator[ParsedRow | RowError]:
+def read_ddex_lines(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
     """JSON Lines: one SoundRecording object per line, blank lines ignored."""
-    for line, text in enumerate(stream, start=1):
+    for line, text in physical_lines(raw):
+        if isinstance(text, RowError):
+            yield text
+            continue
         stripped = text.strip()
         if not stripped:
             continue
@@ -433,11 +592,25 @@ def read_ddex_lines(stream: io.TextIOBase) -> Iterator[ParsedRow | RowError]:
         except orjson.JSONDecodeError as error:
             yield RowError(line, f"malformed JSON: {error}", _clip(stripped))
             continue
-        yield _parse_ddex(obj, line, _clip(stripped))
+        yield _checked_json(obj, stripped, line) or _parse_ddex(obj, line, _clip(stripped))
 
 
-def read_ddex_array(text: str) -> Iterator[ParsedRow | RowError]:
-    """A JSON array of SoundRecording objects; each is reported at the line it starts on."""
+def _array_text(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise UnsupportedFormat(
+            f"the JSON array is {_not_utf8(error, data, 0)} (line {line}); nothing was imported",
+            details={"line": line, "offset": error.start},
+        ) from None
+    return text.removeprefix(_BOM)
+
+
+def _array_records(text: str) -> list[tuple[int, Any, str]]:
+    """Every record of the array with the line it starts on, or :class:`InvalidInput` when
+    the array is malformed: past a syntax error its records cannot be delimited, so the whole
+    file is refused before anything of it is written."""
     decoder = json.JSONDecoder()
     size = len(text)
     counted, line = 0, 1
@@ -453,25 +626,43 @@ def read_ddex_array(text: str) -> Iterator[ParsedRow | RowError]:
             pos += 1
         return pos
 
+    def refuse(pos: int, why: str) -> InvalidInput:
+        where = line_at(pos)
+        column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        return InvalidInput(
+            f"malformed JSON array at line {where}, column {column}: {why}; nothing was "
+            "imported (records after a syntax error cannot be delimited)",
+            details={"line": where, "column": column},
+        )
+
+    records: list[tuple[int, Any, str]] = []
     position = skip(text.index("[") + 1)
     if position < size and text[position] == "]":
-        return
-    while position < size:
+        return records
+    while True:
+        if position >= size:
+            raise refuse(position, "the array is not closed")
         start_line = line_at(position)
         try:
             obj, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            # The rest of the array cannot be delimited reliably: report it and stop.
-            yield RowError(
-                start_line, f"malformed JSON: {error.msg}", _clip(text[position : position + 200])
-            )
-            return
-        yield _parse_ddex(obj, start_line, _clip(text[position:end]))
+            raise refuse(error.pos, error.msg) from None
+        except RecursionError:
+            raise refuse(position, "nested too deeply") from None
+        records.append((start_line, obj, text[position:end]))
         position = skip(end)
         if position < size and text[position] == ",":
             position = skip(position + 1)
         elif position < size and text[position] == "]":
-            return
+            return records
         else:
-            yield RowError(line_at(position), "malformed JSON: expected ',' or ']' after a record")
-            return
+            raise refuse(position, "expected ',' or ']' after a record")
+
+
+def read_ddex_array(data: bytes) -> Iterator[ParsedRow | RowError]:
+    """A JSON array of SoundRecording objects; each is reported at the line it starts on.
+
+    The array is read whole (it is for small files) and delimited before any record is
+    handed on."""
+    for line, obj, record in _array_records(_array_text(data)):
+        yield _checked_json(obj, record, line) or _parse_ddex(obj, line, _clip(record))

@@ -89,6 +89,7 @@ class MandateInfo:
     uses: list[str]
     valid_from: dt.date
     valid_to: dt.date | None
+    status: str = "active"  # "pending" until the performer or the other CMO confirms
 
     @classmethod
     def of(cls, row: Mandate) -> MandateInfo:
@@ -100,6 +101,7 @@ class MandateInfo:
             list(row.uses),
             row.valid_from,
             row.valid_to,
+            row.status or "active",
         )
 
 
@@ -208,6 +210,8 @@ class LicenceInfo:
     status: str
     extended: bool
     conditions: list[str]
+    model_id: int | None = None  # None: every model of the licensee
+    suspended_from: dt.date | None = None
 
     @classmethod
     def of(cls, row: Licence) -> LicenceInfo:
@@ -223,6 +227,8 @@ class LicenceInfo:
             row.status,
             row.extended,
             list(row.conditions or []),
+            row.model_id,
+            row.suspended_from,
         )
 
 

@@ -342,6 +342,7 @@ def _build(session: Session) -> None:
         conditions=[],
         source="performer",
         note="No voice cloning of my voice, by anyone.",
+        cmo_id=cmo["AIE"],  # relayed by her CMO
     )
     # AIE permits Aurora to train generative models on all its members in Spain.
     _add_rule(
@@ -355,6 +356,7 @@ def _build(session: Session) -> None:
         conditions=["attribution", "remuneration"],
         source="cmo",
         note="Members' collective permission for Aurora Audio Labs.",
+        cmo_id=cmo["AIE"],
     )
     # Viktor Holm, not a member of any CMO, opts out of AI training (and so of the SE ECL).
     _add_rule(
@@ -368,6 +370,7 @@ def _build(session: Session) -> None:
         conditions=[],
         source="opt-out",
         note="Opt-out from text and data mining for AI training.",
+        cmo_id=cmo["SAMI"],  # the CMO that received the notice
     )
 
 

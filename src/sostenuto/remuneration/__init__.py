@@ -8,12 +8,14 @@ CMOs and licensees are stored with their run and declared to the log.
 """
 
 from sostenuto.remuneration._access import (
+    RunView,
     get_run,
     get_statement,
     list_periods,
     list_statements,
     may_read,
     settle_claim,
+    visible_summary,
 )
 from sostenuto.remuneration._attribution import (
     UNITS,
@@ -30,11 +32,14 @@ from sostenuto.remuneration._engine import (
     SOURCES,
     STATUSES,
     Band,
+    Coverage,
     Distribution,
     LicenceTerms,
     RegistrySnapshot,
     Route,
+    Unlicensed,
     distribute,
+    unlicensed_usage,
 )
 from sostenuto.remuneration._loader import LoggedEntry, load_usage, usage_from_entries
 from sostenuto.remuneration._money import (
@@ -55,6 +60,7 @@ from sostenuto.remuneration._statements import (
     StatementDoc,
     build_statements,
     statement_csv,
+    unlicensed_rows,
 )
 from sostenuto.remuneration._tariffs import (
     TariffSpec,
@@ -81,6 +87,7 @@ __all__ = [
     "AttributionMethod",
     "AttributionTable",
     "Band",
+    "Coverage",
     "Distribution",
     "EvidenceAttribution",
     "FirstOf",
@@ -93,11 +100,13 @@ __all__ = [
     "Resemblance",
     "Route",
     "RunResult",
+    "RunView",
     "Share",
     "StatementDoc",
     "TariffSpec",
     "TrainingUsageAttribution",
     "TrainingUse",
+    "Unlicensed",
     "Usage",
     "UsageColumns",
     "add_tariff",
@@ -129,7 +138,10 @@ __all__ = [
     "sources_chart_svg",
     "statement_csv",
     "statement_view",
+    "unlicensed_rows",
+    "unlicensed_usage",
     "usage_from_document",
     "usage_from_entries",
     "usage_to_document",
+    "visible_summary",
 ]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -76,14 +79,61 @@ def list_periods(session: Session) -> list[str]:
     )
 
 
-def get_run(session: Session, principal: Principal, period: str) -> DistributionRun:
-    """A period's run summary (totals per currency): for CMO admins and auditors."""
-    principal.require("cmo-admin", "auditor")
+@dataclass(frozen=True)
+class RunView:
+    """A period's run as one caller may see it: ``summary`` holds only that caller's money."""
+
+    id: int
+    period: str
+    attribution: str
+    result_sha256: str
+    summary: dict[str, Any]
+    created_at: dt.datetime
+
+
+def visible_summary(principal: Principal, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a run's summary a caller may read.
+
+    Auditors and the operator read everything. A CMO admin reads its own CMO's figures per
+    currency (collected as the licensing CMO, paid to its members, forwarded to partners,
+    administration fees kept, claims held, received from partners) and the unlicensed usage
+    of licensees it licenses; a licensee what it owes and its own unlicensed usage. Other
+    CMOs' and licensees' money is never shown to them; the public reads nothing.
+    """
+    if principal.operator or principal.role == "auditor":
+        return dict(summary)
+    principal.require("cmo-admin", "licensee")
+    gaps = summary.get("unlicensed", [])
+    if principal.role == "cmo-admin":
+        own = principal.cmo_id
+        return {
+            "scope": {"cmo_id": own},
+            "currencies": summary.get("by_cmo", {}).get(str(own), {}),
+            "unlicensed": [g for g in gaps if own in g.get("cmos", ())],
+        }
+    own = principal.licensee_id
+    return {
+        "scope": {"licensee_id": own},
+        "currencies": summary.get("by_licensee", {}).get(str(own), {}),
+        "unlicensed": [g for g in gaps if g.get("licensee_id") == own],
+    }
+
+
+def get_run(session: Session, principal: Principal, period: str) -> RunView:
+    """A period's run with the totals this caller may read (see :func:`visible_summary`)."""
+    principal.require("cmo-admin", "licensee", "auditor")
     label = parse_period(period).label
     run = session.scalar(select(DistributionRun).where(DistributionRun.period == label))
     if run is None:
         raise NotFound(f"period {label} has not been distributed")
-    return run
+    return RunView(
+        id=run.id,
+        period=run.period,
+        attribution=run.attribution,
+        result_sha256=run.result_sha256,
+        summary=visible_summary(principal, run.summary),
+        created_at=run.created_at,
+    )
 
 
 def settle_claim(

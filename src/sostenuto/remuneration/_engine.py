@@ -19,6 +19,7 @@ the level above.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +40,19 @@ BASIS_POINTS = 10_000
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
+def _within(
+    days: Int64Array | None, n: int, first: dt.date | None, last: dt.date | None
+) -> BoolArray:
+    """Which of ``n`` uses dated ``days`` (ordinals; ``None``: undated, always in) fall
+    between ``first`` and ``last`` (``None``: unbounded)."""
+    result: BoolArray = np.ones(n, dtype=bool)
+    if days is not None and first is not None:
+        result &= days >= first.toordinal()
+    if days is not None and last is not None:
+        result &= days <= last.toordinal()
+    return result
+
+
 @dataclass(frozen=True)
 class Band:
     """A training-fee band: applies while the model's catalogue and the licensee's revenue
@@ -51,7 +65,14 @@ class Band:
 
 @dataclass(frozen=True)
 class LicenceTerms:
-    """One licence with its tariff and its revenue report for the period, ready to compute."""
+    """One licence with its tariff and its revenue report for the period, ready to compute.
+
+    ``models`` are the model versions it covers (one, for a licence that names a version;
+    else every model of the licensee). ``counts_from`` / ``counts_until`` bound the days of
+    the period on which the licence counts (``None``: from the period's start / to its
+    end): a licence granted during the period, ending in it, or suspended from a day of it
+    bills only the use dated on the days it counted.
+    """
 
     licence_id: int
     licensee_id: int
@@ -65,6 +86,15 @@ class LicenceTerms:
     revenue_minimum_minor: int = 0
     per_output_minor: int = 0
     reported_revenue_minor: int | None = None
+    model_id: int | None = None
+    counts_from: dt.date | None = None
+    counts_until: dt.date | None = None
+
+    def counts_on(self, days: Int64Array | None, n: int, *, since_start: bool = True) -> BoolArray:
+        """Which of ``days`` (ordinals; ``None``: ``n`` rows of undated use) the licence
+        counts on; ``since_start=False`` drops the lower bound (a model's training set
+        reaches back before the period)."""
+        return _within(days, n, self.counts_from if since_start else None, self.counts_until)
 
     def training_fee(self, catalogue: int) -> int:
         """The fee for one model trained on ``catalogue`` recordings."""
@@ -116,6 +146,41 @@ class RegistrySnapshot:
     performer_ids: Int64Array
     class_weights: dict[int, tuple[int, int]]
     routes: dict[int, Route]
+    # model id → licensee id, to say whose unlicensed usage it is
+    model_licensee: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A licence that counted on some days of the period (with a tariff or not), for
+    telling licensed usage from unlicensed usage."""
+
+    licence_id: int
+    licensee_id: int
+    cmo_id: int
+    models: tuple[int, ...]
+    counts_from: dt.date | None = None
+    counts_until: dt.date | None = None
+
+    def covers(self, models: Int64Array, days: Int64Array | None) -> BoolArray:
+        """Which uses (model, day) the licence covers."""
+        result: BoolArray = np.isin(models, np.asarray(self.models, dtype=np.int64))
+        return result & _within(days, len(models), self.counts_from, self.counts_until)
+
+
+@dataclass(frozen=True)
+class Unlicensed:
+    """Usage of one model in the period that no licence covered on its day: reported, never
+    billed under another licence. ``cmos`` are the CMOs that licensed the licensee (for
+    other models or other days) in the period."""
+
+    licensee_id: int
+    model_id: int
+    training_uses: int
+    outputs: int
+    first_on: dt.date | None
+    last_on: dt.date | None
+    cmos: tuple[int, ...]
 
 
 @dataclass
@@ -145,6 +210,7 @@ class Distribution:
     p_agreement: Int64Array
     p_status: Int64Array
     outputs_by_licence: list[int] = field(default_factory=list)
+    unlicensed: list[Unlicensed] = field(default_factory=list)
 
     def collected(self, licence_index: int) -> int:
         return int(self.pool_amount[self.pool_licence == licence_index].sum())
@@ -213,10 +279,16 @@ def _training(
     lines: _Lines,
     pools: list[tuple[int, ...]],
 ) -> None:
-    trained = np.intersect1d(usage.trained_models(), np.asarray(terms.models, dtype=np.int64))
+    n = len(usage.t_model)
+    # The training set of a model reaches back before the period, up to the last day the
+    # licence counts; a fee is owed for a model trained on a day of the period it counted.
+    covered = np.isin(usage.t_model, np.asarray(terms.models, dtype=np.int64))
+    covered &= terms.counts_on(usage.t_day, n, since_start=False)
+    billable = covered & usage.t_in_period & terms.counts_on(usage.t_day, n)
+    trained = np.unique(usage.t_model[billable])
     if len(trained) == 0:
         return
-    rows = np.flatnonzero(np.isin(usage.t_model, trained))
+    rows = np.flatnonzero(covered & np.isin(usage.t_model, trained))
     rows = rows[np.argsort(usage.t_model[rows], kind="stable")]
     models, segment = np.unique(usage.t_model[rows], return_inverse=True)
     segment = segment.reshape(-1).astype(np.int64)
@@ -256,11 +328,12 @@ def _revenue(
     pool = terms.revenue_pool()
     if pool == 0:
         return
-    pools.append((index, REVENUE, -1, pool))
+    pools.append((index, REVENUE, -1 if terms.model_id is None else terms.model_id, pool))
     recordings, weights, _ = _output_weights(mine, usage, table)
     if len(recordings) == 0:
-        # No outputs this period: the share follows what the licensee's models trained on.
+        # No outputs this period: the share follows what the licensed models trained on.
         rows = np.isin(usage.t_model, np.asarray(terms.models, dtype=np.int64))
+        rows &= terms.counts_on(usage.t_day, len(rows), since_start=False)
         recordings, weights = _group_sum(usage.t_recording[rows], usage.t_weight[rows])
     if len(recordings) == 0:
         raise InvalidInput(
@@ -276,6 +349,7 @@ def _revenue(
 def _output_fees(
     terms: LicenceTerms,
     index: int,
+    usage: UsageColumns,
     mine: BoolArray,
     table: AttributionTable,
     lines: _Lines,
@@ -285,7 +359,10 @@ def _output_fees(
     n_outputs = int(mine.sum())
     if fee == 0 or n_outputs == 0:
         return
-    pools.append((index, OUTPUT_FEE, -1, fee * n_outputs))
+    # One pool per model version, so that statements show what each version owes.
+    models, counts = np.unique(usage.o_model[mine], return_counts=True)
+    for model, count in zip(models.tolist(), counts.tolist(), strict=True):
+        pools.append((index, OUTPUT_FEE, model, fee * count))
     recordings: list[Int64Array] = []
     amounts: list[Int64Array] = []
     weights: list[Int64Array] = []
@@ -347,6 +424,7 @@ def distribute(
     outputs_by_licence: list[int] = []
     for index, licence in enumerate(terms):
         mine = np.isin(usage.o_model, licence_models[index])
+        mine &= licence.counts_on(usage.o_day, usage.n_outputs)
         outputs_by_licence.append(int(mine.sum()))
         if (mine & uncovered).any():
             first = int(np.flatnonzero(mine & uncovered)[0])
@@ -358,7 +436,7 @@ def distribute(
             )
         _training(licence, index, usage, lines, pools)
         _revenue(licence, index, usage, mine, table, lines, pools)
-        _output_fees(licence, index, mine, table, lines, pools)
+        _output_fees(licence, index, usage, mine, table, lines, pools)
 
     # Recording lines, merged per (licence, source, recording).
     s_recording = lines.cat("recording")
@@ -390,10 +468,46 @@ def distribute(
         s_weight=s_weight,
         s_amount=s_amount,
         outputs_by_licence=outputs_by_licence,
+        unlicensed=[],  # filled by the caller, who knows every licence (tariff or not)
         **payments,
     )
     _check_sums(result)
     return result
+
+
+def unlicensed_usage(
+    usage: UsageColumns, coverage: Sequence[Coverage], model_licensee: dict[int, int]
+) -> list[Unlicensed]:
+    """The period's training uses and outputs that no licence covered on their day, per
+    model (training declared before the period belongs to earlier periods)."""
+    t_open = usage.t_in_period.copy()
+    o_open = np.ones(usage.n_outputs, dtype=bool)
+    for licence in coverage:
+        t_open &= ~licence.covers(usage.t_model, usage.t_day)
+        o_open &= ~licence.covers(usage.o_model, usage.o_day)
+    models = np.unique(np.concatenate([usage.t_model[t_open], usage.o_model[o_open]]))
+    found: list[Unlicensed] = []
+    for model in models.tolist():
+        t_rows = t_open & (usage.t_model == model)
+        o_rows = o_open & (usage.o_model == model)
+        days: list[int] = []
+        if usage.t_day is not None:
+            days.extend(usage.t_day[t_rows].tolist())
+        if usage.o_day is not None:
+            days.extend(usage.o_day[o_rows].tolist())
+        licensee = model_licensee.get(model, -1)
+        found.append(
+            Unlicensed(
+                licensee_id=licensee,
+                model_id=model,
+                training_uses=int(t_rows.sum()),
+                outputs=int(o_rows.sum()),
+                first_on=dt.date.fromordinal(min(days)) if days else None,
+                last_on=dt.date.fromordinal(max(days)) if days else None,
+                cmos=tuple(sorted({c.cmo_id for c in coverage if c.licensee_id == licensee})),
+            )
+        )
+    return found
 
 
 def _performers(

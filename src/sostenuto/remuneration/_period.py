@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sostenuto.errors import InvalidInput
 
-_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?$")
+_PATTERN = re.compile(r"(?P<year>[0-9]{4})(?:-(?:Q(?P<quarter>[1-4])|(?P<month>0[1-9]|1[0-2])))?")
 
 
 @dataclass(frozen=True, order=True)
@@ -29,8 +29,8 @@ class Period:
 
 def parse_period(text: str) -> Period:
     """Parse a period label; anything else is :class:`InvalidInput`."""
-    match = _PATTERN.match(text.strip())
-    if not match:
+    match = _PATTERN.fullmatch(text.strip())
+    if not match or match["year"] == "0000":
         raise InvalidInput(
             f"not a period: {text!r}; use YYYY, YYYY-Qn or YYYY-MM (e.g. 2026-Q3)",
             details={"period": text},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -9,7 +10,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.remuneration._engine import LicenceTerms, RegistrySnapshot, Route
+from sostenuto.remuneration._engine import Coverage, LicenceTerms, RegistrySnapshot, Route
 from sostenuto.remuneration._period import Period
 from sostenuto.remuneration._tariffs import bands_of, tariff_for
 from sostenuto.storage.models.registry import (
@@ -26,15 +27,71 @@ from sostenuto.vocabulary import USES, WORLDWIDE, use_ancestry
 MICRO = 10**6
 
 
-def licence_terms(session: Session, period: Period) -> list[LicenceTerms]:
-    """Every active licence with a tariff in force during ``period``, with its report."""
-    terms: list[LicenceTerms] = []
-    licences = session.scalars(
-        select(Licence).where(Licence.status == "active").order_by(Licence.id)
-    )
-    for licence in licences:
-        if not period.overlaps(licence.valid_from, licence.valid_to):
+def counted_window(licence: Licence, period: Period) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of ``period`` on which ``licence`` counts, or ``None``.
+
+    A licence counts on day D when ``valid_from <= D <= valid_to`` and it was not suspended
+    from D or earlier (``suspended_from``: it stops counting on and after that day; earlier
+    days are untouched, so a suspension never changes what is owed for use before it). A
+    licence that is not active and carries no day (suspended before days were recorded)
+    counts on none.
+    """
+    if licence.suspended_from is None and licence.status != "active":
+        return None
+    first = max(licence.valid_from, period.start)
+    last = period.end if licence.valid_to is None else min(licence.valid_to, period.end)
+    if licence.suspended_from is not None:
+        last = min(last, licence.suspended_from - dt.timedelta(days=1))
+    return (first, last) if first <= last else None
+
+
+def _models_by_licensee(session: Session) -> dict[int, list[int]]:
+    models: dict[int, list[int]] = defaultdict(list)
+    for model_id, licensee_id in session.execute(
+        select(AiModel.id, AiModel.licensee_id).order_by(AiModel.id)
+    ):
+        models[licensee_id].append(model_id)
+    return models
+
+
+def _counted(session: Session, period: Period) -> list[tuple[Licence, Coverage]]:
+    """Every licence that counts on some day of ``period``, with what it covers: the model
+    version it names, else every model of its licensee, on the days it counts."""
+    models = _models_by_licensee(session)
+    found: list[tuple[Licence, Coverage]] = []
+    for licence in session.scalars(select(Licence).order_by(Licence.id)):
+        window = counted_window(licence, period)
+        if window is None:
             continue
+        own = models.get(licence.licensee_id, [])
+        covered = tuple(m for m in own if licence.model_id in (None, m))
+        first, last = window
+        found.append(
+            (
+                licence,
+                Coverage(
+                    licence_id=licence.id,
+                    licensee_id=licence.licensee_id,
+                    cmo_id=licence.cmo_id,
+                    models=covered,
+                    counts_from=first if first > period.start else None,
+                    counts_until=last if last < period.end else None,
+                ),
+            )
+        )
+    return found
+
+
+def coverage(session: Session, period: Period) -> list[Coverage]:
+    """What each licence counting in ``period`` covers (with a tariff or not)."""
+    return [cover for _, cover in _counted(session, period)]
+
+
+def licence_terms(session: Session, period: Period) -> list[LicenceTerms]:
+    """Every licence that counts on some day of ``period`` and has a tariff in force during
+    it, with its report."""
+    terms: list[LicenceTerms] = []
+    for licence, cover in _counted(session, period):
         tariff = tariff_for(session, licence.id, period)
         if tariff is None:
             continue
@@ -43,9 +100,6 @@ def licence_terms(session: Session, period: Period) -> list[LicenceTerms]:
                 RevenueReport.licence_id == licence.id, RevenueReport.period == period.label
             )
         )
-        models = session.scalars(
-            select(AiModel.id).where(AiModel.licensee_id == licence.licensee_id)
-        )
         terms.append(
             LicenceTerms(
                 licence_id=licence.id,
@@ -53,13 +107,16 @@ def licence_terms(session: Session, period: Period) -> list[LicenceTerms]:
                 cmo_id=licence.cmo_id,
                 currency=tariff.currency,
                 extended=licence.extended,
-                models=tuple(sorted(models)),
+                models=cover.models,
                 training_fee_minor=tariff.training_fee_minor,
                 training_bands=bands_of(tariff),
                 revenue_share_bp=tariff.revenue_share_bp,
                 revenue_minimum_minor=tariff.revenue_minimum_minor,
                 per_output_minor=tariff.per_output_minor,
                 reported_revenue_minor=None if report is None else report.revenue_minor,
+                model_id=licence.model_id,
+                counts_from=cover.counts_from,
+                counts_until=cover.counts_until,
             )
         )
     return terms
@@ -97,7 +154,8 @@ def snapshot(session: Session, period: Period, terms: list[LicenceTerms]) -> Reg
         for rule in session.scalars(select(DistributionRule))
     }
     mandates: dict[int, list[Mandate]] = defaultdict(list)
-    for mandate in session.scalars(select(Mandate).order_by(Mandate.cmo_id, Mandate.id)):
+    active = select(Mandate).where(Mandate.status == "active")
+    for mandate in session.scalars(active.order_by(Mandate.cmo_id, Mandate.id)):
         if period.overlaps(mandate.valid_from, mandate.valid_to):
             mandates[mandate.performer_id].append(mandate)
     agreements = [
@@ -148,4 +206,9 @@ def snapshot(session: Session, period: Period, terms: list[LicenceTerms]) -> Reg
         performer_ids=performer_ids,
         class_weights=class_weights,
         routes=routes,
+        model_licensee={
+            model: licensee
+            for licensee, models in _models_by_licensee(session).items()
+            for model in models
+        },
     )

@@ -20,16 +20,28 @@ from sostenuto.remuneration._attribution import (
     AttributionTable,
     default_attribution,
 )
-from sostenuto.remuneration._engine import SOURCES, STATUSES, Distribution, distribute
+from sostenuto.remuneration._engine import (
+    SOURCES,
+    STATUSES,
+    Distribution,
+    _group_sum,
+    distribute,
+    unlicensed_usage,
+)
 from sostenuto.remuneration._loader import load_usage
 from sostenuto.remuneration._money import format_minor
 from sostenuto.remuneration._period import Period, parse_period
-from sostenuto.remuneration._registry import licence_terms, snapshot
-from sostenuto.remuneration._statements import Names, StatementDoc, build_statements
+from sostenuto.remuneration._registry import coverage, licence_terms, snapshot
+from sostenuto.remuneration._statements import (
+    Names,
+    StatementDoc,
+    build_statements,
+    unlicensed_rows,
+)
 from sostenuto.remuneration._usage import Usage, UsageColumns
 from sostenuto.settings import Settings
 from sostenuto.storage import Base, Database
-from sostenuto.storage.models.registry import Cmo, Licensee, Performer, Recording
+from sostenuto.storage.models.registry import AiModel, Cmo, Licensee, Performer, Recording
 from sostenuto.storage.models.remuneration import (
     DistributionRun,
     Payment,
@@ -59,6 +71,8 @@ def _digest(dist: Distribution) -> str:
     h = hashlib.sha256()
     for terms in dist.terms:
         h.update(repr(terms).encode())
+    for gap in dist.unlicensed:  # what no licence covered is part of the result too
+        h.update(repr(gap).encode())
     for name in (
         "pool_licence",
         "pool_source",
@@ -84,9 +98,26 @@ def _digest(dist: Distribution) -> str:
     return h.hexdigest()
 
 
-def summarise(dist: Distribution) -> dict[str, Any]:
-    """Totals per currency: collected, paid to CMOs, admin fees, held."""
+_CMO_FIGURES = (
+    "collected_minor",
+    "paid_to_members_minor",
+    "forwarded_minor",
+    "admin_fees_minor",
+    "held_minor",
+    "received_minor",
+)
+
+
+def summarise(dist: Distribution, names: Names | None = None) -> dict[str, Any]:
+    """Totals per currency (collected, paid to CMOs, admin fees, held), the same per CMO
+    and per licensee (so that each reads only its own), and the unlicensed usage."""
     out: dict[str, dict[str, int]] = {}
+    by_cmo: dict[str, dict[str, dict[str, int]]] = {}
+    by_licensee: dict[str, dict[str, dict[str, int]]] = {}
+
+    def cmo_row(cmo: int, currency: str) -> dict[str, int]:
+        return by_cmo.setdefault(str(cmo), {}).setdefault(currency, dict.fromkeys(_CMO_FIGURES, 0))
+
     for index, terms in enumerate(dist.terms):
         row = out.setdefault(
             terms.currency,
@@ -94,12 +125,33 @@ def summarise(dist: Distribution) -> dict[str, Any]:
         )
         mine = dist.p_licence == index
         held = mine & (dist.p_payee < 0)
-        row["collected_minor"] += dist.collected(index)
+        collected = dist.collected(index)
+        row["collected_minor"] += collected
         row["to_cmos_minor"] += int(dist.p_net[mine & ~held].sum())
         row["admin_fees_minor"] += int(dist.p_fee[mine].sum())
         row["held_minor"] += int(dist.p_net[held].sum())
+        if not collected:
+            continue
+        owed = by_licensee.setdefault(str(terms.licensee_id), {}).setdefault(
+            terms.currency, {"owed_minor": 0}
+        )
+        owed["owed_minor"] += collected
+        licensing = cmo_row(terms.cmo_id, terms.currency)
+        licensing["collected_minor"] += collected
+        licensing["admin_fees_minor"] += int(dist.p_fee[mine].sum())
+        licensing["held_minor"] += int(dist.p_net[held].sum())
+        to_own = mine & (dist.p_payee == terms.cmo_id)
+        licensing["paid_to_members_minor"] += int(dist.p_net[to_own].sum())
+        licensing["forwarded_minor"] += int(dist.p_net[mine & ~held & ~to_own].sum())
+        partners = mine & ~held & ~to_own
+        payees, received = _group_sum(dist.p_payee[partners], dist.p_net[partners])
+        for partner, amount in zip(payees.tolist(), received.tolist(), strict=True):
+            cmo_row(partner, terms.currency)["received_minor"] += amount
     return {
         "currencies": out,
+        "by_cmo": by_cmo,
+        "by_licensee": by_licensee,
+        "unlicensed": unlicensed_rows(dist, names),
         "licences": len(dist.terms),
         "recording_lines": len(dist.s_amount),
         "payments": len(dist.p_gross),
@@ -107,12 +159,18 @@ def summarise(dist: Distribution) -> dict[str, Any]:
 
 
 def _evidence(dist: Distribution, usage: UsageColumns, table: AttributionTable) -> list[list[str]]:
-    """For each recording line, the log entries and decisions behind it."""
-    training: dict[tuple[int, int], set[int]] = {}
-    for model, rec, ev in zip(
-        usage.t_model.tolist(), usage.t_recording.tolist(), usage.t_evidence.tolist(), strict=True
+    """For each recording line, the log entries and decisions behind it (training evidence:
+    the licensed models' uses up to the last day the licence counted)."""
+    days = usage.t_day if usage.t_day is not None else np.zeros(len(usage.t_model), np.int64)
+    training: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for model, rec, ev, day in zip(
+        usage.t_model.tolist(),
+        usage.t_recording.tolist(),
+        usage.t_evidence.tolist(),
+        days.tolist(),
+        strict=True,
     ):
-        training.setdefault((model, rec), set()).add(ev)
+        training.setdefault((model, rec), []).append((day, ev))
     outputs: dict[int, set[int]] = {}
     for rec, ev in zip(table.e_recording.tolist(), table.e_evidence.tolist(), strict=True):
         outputs.setdefault(rec, set()).add(ev)
@@ -124,8 +182,14 @@ def _evidence(dist: Distribution, usage: UsageColumns, table: AttributionTable) 
     ):
         sets: set[int] = set()
         if source == 0:
-            for model in dist.terms[lic].models:
-                sets |= training.get((model, rec), set())
+            terms = dist.terms[lic]
+            until = terms.counts_until.toordinal() if terms.counts_until else None
+            for model in terms.models:
+                sets.update(
+                    ev
+                    for day, ev in training.get((model, rec), ())
+                    if until is None or usage.t_day is None or day <= until
+                )
         else:
             sets = outputs.get(rec, set())
         result.append(sorted({e for s in sets for e in usage.evidence_sets[s]}))
@@ -142,11 +206,22 @@ def _names(session: Session, dist: Distribution) -> Names:
         return found
 
     cmos = {t.cmo_id for t in dist.terms} | set(dist.p_payee.tolist())
+    licensees = {t.licensee_id for t in dist.terms} | {g.licensee_id for g in dist.unlicensed}
+    models = set(dist.pool_model.tolist()) | {g.model_id for g in dist.unlicensed}
+    model_names = {
+        model: f"{name} {version}"
+        for model, name, version in session.execute(
+            select(AiModel.id, AiModel.name, AiModel.version).where(
+                AiModel.id.in_(sorted(m for m in models if m >= 0))
+            )
+        )
+    }
     return Names(
         cmos=lookup(Cmo, Cmo.code, cmos),
-        licensees=lookup(Licensee, Licensee.name, {t.licensee_id for t in dist.terms}),
+        licensees=lookup(Licensee, Licensee.name, licensees),
         performers=lookup(Performer, Performer.name, set(dist.p_performer.tolist())),
         recordings=lookup(Recording, Recording.isrc, set(dist.p_recording.tolist())),
+        models=model_names,
     )
 
 
@@ -162,7 +237,9 @@ def compute(
     columns = usage.columns(period)
     method = attribution or default_attribution()
     table = method.attribute(columns, np.ones(columns.n_outputs, dtype=bool))
-    return distribute(terms, columns, table, registry), columns, table
+    dist = distribute(terms, columns, table, registry)
+    dist.unlicensed = unlicensed_usage(columns, coverage(session, period), registry.model_licensee)
+    return dist, columns, table
 
 
 def run_period(
@@ -213,7 +290,7 @@ def run_period(
         names = _names(session, dist)
         docs = build_statements(dist, parsed, names)
         evidence = _evidence(dist, columns, table)
-    summary = summarise(dist)
+    summary = summarise(dist, names)
     note("writing the run")
     with database.transaction() as session:
         old = session.scalar(select(DistributionRun).where(DistributionRun.period == parsed.label))

@@ -35,6 +35,12 @@ class Names:
     licensees: Mapping[int, str] = field(default_factory=dict)
     performers: Mapping[int, str] = field(default_factory=dict)
     recordings: Mapping[int, str] = field(default_factory=dict)  # id → ISRC
+    models: Mapping[int, str] = field(default_factory=dict)  # id → "name version"
+
+    def model(self, model_id: int) -> str:
+        """A model version's name; "" for a pool of every model (a licensee-wide revenue
+        share)."""
+        return "" if model_id < 0 else self.models.get(model_id, str(model_id))
 
 
 @dataclass
@@ -71,6 +77,25 @@ def _add(totals: dict[str, int], currency: str, amount: int) -> None:
     totals[currency] = totals.get(currency, 0) + amount
 
 
+def unlicensed_rows(dist: Distribution, names: Names | None = None) -> list[dict[str, Any]]:
+    """The period's usage that no licence covered on its day, per model, as JSON rows."""
+    rows: list[dict[str, Any]] = []
+    for gap in dist.unlicensed:
+        row: dict[str, Any] = {
+            "licensee_id": gap.licensee_id,
+            "model_id": gap.model_id,
+            "training_uses": gap.training_uses,
+            "outputs": gap.outputs,
+            "first_on": gap.first_on.isoformat() if gap.first_on else None,
+            "last_on": gap.last_on.isoformat() if gap.last_on else None,
+            "cmos": list(gap.cmos),
+        }
+        if names is not None and gap.model_id in names.models:
+            row["model"] = names.models[gap.model_id]
+        rows.append(row)
+    return rows
+
+
 def build_statements(
     dist: Distribution,
     period: Period,
@@ -78,8 +103,10 @@ def build_statements(
     *,
     performers: Collection[int] | None = None,
 ) -> list[StatementDoc]:
-    """Every statement of the period: one per performer, CMO and licensee with money
-    (``performers`` limits the performer statements to those ids)."""
+    """Every statement of the period: one per performer, CMO and licensee with money, and
+    one per licensee with unlicensed usage (``performers`` limits the performer statements
+    to those ids). Usage no licence covered is listed, never billed, in the statements of
+    its licensee and of the CMOs that licensed that licensee in the period."""
     currency = [t.currency for t in dist.terms]
     licensee_of = [t.licensee_id for t in dist.terms]
     cmo_of = [t.cmo_id for t in dist.terms]
@@ -90,8 +117,9 @@ def build_statements(
     }
     docs: list[StatementDoc] = []
     docs.extend(_performers(dist, head, names, currency, licensee_of, cmo_of, performers))
-    docs.extend(_cmos(dist, head, names, currency, licensee_of, cmo_of))
-    docs.extend(_licensees(dist, head, names, currency, licensee_of, cmo_of))
+    gaps = unlicensed_rows(dist, names)
+    docs.extend(_cmos(dist, head, names, currency, licensee_of, cmo_of, gaps))
+    docs.extend(_licensees(dist, head, names, currency, licensee_of, cmo_of, gaps))
     return docs
 
 
@@ -184,6 +212,7 @@ def _cmos(
     currency: list[str],
     licensee_of: list[int],
     cmo_of: list[int],
+    gaps: list[dict[str, Any]],
 ) -> Iterator[StatementDoc]:
     collecting = (
         np.asarray(cmo_of, dtype=np.int64)[dist.p_licence]
@@ -218,6 +247,7 @@ def _cmos(
                     "counterparty": licensee,
                     "source": source,
                     "model_id": int(dist.pool_model[row]),
+                    "model": names.model(int(dist.pool_model[row])),
                     "currency": currency[lic],
                     "gross_minor": amount,
                     "admin_fee_minor": 0,
@@ -260,6 +290,7 @@ def _cmos(
                         "counterparty": names.cmos.get(other, str(other)) if other >= 0 else "",
                         "source": "",
                         "model_id": -1,
+                        "model": "",
                         "currency": cur,
                         "gross_minor": gross,
                         "admin_fee_minor": fee,
@@ -280,18 +311,22 @@ def _cmos(
         admin_fees: dict[str, int] = {}
         for row in np.flatnonzero(mine).tolist():
             _add(admin_fees, currency[int(dist.p_licence[row])], int(dist.p_fee[row]))
+        document: dict[str, Any] = {
+            **head,
+            "party": {"kind": "cmo", "id": cmo, "name": names.cmos.get(cmo, "")},
+            "totals": totals,
+            "admin_fees_retained_minor": admin_fees,
+            "sources": sources,
+            "lines": lines,
+        }
+        unlicensed = [gap for gap in gaps if cmo in gap["cmos"]]
+        if unlicensed:
+            document["unlicensed"] = unlicensed
         yield StatementDoc(
             "cmo",
             cmo,
             totals,
-            {
-                **head,
-                "party": {"kind": "cmo", "id": cmo, "name": names.cmos.get(cmo, "")},
-                "totals": totals,
-                "admin_fees_retained_minor": admin_fees,
-                "sources": sources,
-                "lines": lines,
-            },
+            document,
             [(cmo, cur, total) for cur, total in sorted(totals.items())],
         )
 
@@ -303,10 +338,14 @@ def _licensees(
     currency: list[str],
     licensee_of: list[int],
     cmo_of: list[int],
+    gaps: list[dict[str, Any]],
 ) -> Iterator[StatementDoc]:
     by_licensee: dict[int, list[int]] = defaultdict(list)
     for index, licensee in enumerate(licensee_of):
         by_licensee[licensee].append(index)
+    for gap in gaps:
+        if gap["licensee_id"] >= 0:
+            by_licensee.setdefault(gap["licensee_id"], [])
     for licensee, licences in sorted(by_licensee.items()):
         lines: list[dict[str, Any]] = []
         sources: list[dict[str, Any]] = []
@@ -324,36 +363,40 @@ def _licensees(
                         "cmo": cmo,
                         "source": source,
                         "model_id": int(dist.pool_model[row]),
+                        "model": names.model(int(dist.pool_model[row])),
                         "currency": cur,
                         "amount_minor": amount,
                     }
                 )
-                sources.append(
-                    {"label": f"{source} ({cmo})", "currency": cur, "amount_minor": amount}
-                )
+                model = names.model(int(dist.pool_model[row]))
+                label = f"{source} ({cmo})" if not model else f"{source}, {model} ({cmo})"
+                sources.append({"label": label, "currency": cur, "amount_minor": amount})
                 _add(totals, cur, amount)
                 declared[(cmo_of[lic], cur)] += amount
-        if not lines:
+        unlicensed = [gap for gap in gaps if gap["licensee_id"] == licensee]
+        if not lines and not unlicensed:
             continue
+        document: dict[str, Any] = {
+            **head,
+            "party": {
+                "kind": "licensee",
+                "id": licensee,
+                "name": names.licensees.get(licensee, ""),
+            },
+            "totals": totals,
+            "outputs": {
+                str(dist.terms[lic].licence_id): dist.outputs_by_licence[lic] for lic in licences
+            },
+            "sources": sources,
+            "lines": lines,
+        }
+        if unlicensed:
+            document["unlicensed"] = unlicensed
         yield StatementDoc(
             "licensee",
             licensee,
             totals,
-            {
-                **head,
-                "party": {
-                    "kind": "licensee",
-                    "id": licensee,
-                    "name": names.licensees.get(licensee, ""),
-                },
-                "totals": totals,
-                "outputs": {
-                    str(dist.terms[lic].licence_id): dist.outputs_by_licence[lic]
-                    for lic in licences
-                },
-                "sources": sources,
-                "lines": lines,
-            },
+            document,
             [(cmo, cur, total) for (cmo, cur), total in sorted(declared.items())],
         )
 

@@ -90,6 +90,10 @@ class UsageColumns:
     r_recording: Int64Array
     r_weight: Int64Array
     r_evidence: Int64Array
+    # days of use (``date.toordinal()``), to bill each use under the licences that counted on
+    # its day; None: every row counts on every day of the period
+    t_day: Int64Array | None = None
+    o_day: Int64Array | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -131,7 +135,7 @@ def build_columns(
 ) -> UsageColumns:
     """Columns from records, refusing non-positive weights and duplicate output ids."""
     table = _EvidenceTable()
-    t_rows: list[tuple[int, int, int, int, bool]] = []
+    t_rows: list[tuple[int, int, int, int, int, bool]] = []
     for use in training:
         if use.declared_on > period.end:
             continue
@@ -142,10 +146,12 @@ def build_columns(
                 use.recording_id,
                 use.weight,
                 table.add(use.evidence),
+                use.declared_on.toordinal(),
                 use.declared_on in period,
             )
         )
     o_model: list[int] = []
+    o_day: list[int] = []
     o_evidence: list[int] = []
     ids: list[str] = []
     seen: set[str] = set()
@@ -158,6 +164,7 @@ def build_columns(
         seen.add(output.output_id)
         index = len(o_model)
         o_model.append(output.model_id)
+        o_day.append(output.declared_on.toordinal())
         o_evidence.append(table.add(output.evidence))
         ids.append(output.output_id)
         for match in output.resemblances:
@@ -170,14 +177,14 @@ def build_columns(
     def col(rows: Sequence[tuple[int, ...]], i: int) -> Int64Array:
         return np.fromiter((row[i] for row in rows), dtype=np.int64, count=len(rows))
 
-    t_int = [row[:4] for row in t_rows]
+    t_int = [row[:5] for row in t_rows]
     return UsageColumns(
         evidence_sets=table.sets,
         t_model=col(t_int, 0),
         t_recording=col(t_int, 1),
         t_weight=col(t_int, 2),
         t_evidence=col(t_int, 3),
-        t_in_period=np.fromiter((row[4] for row in t_rows), dtype=bool, count=len(t_rows)),
+        t_in_period=np.fromiter((row[5] for row in t_rows), dtype=bool, count=len(t_rows)),
         o_model=np.asarray(o_model, dtype=np.int64),
         o_evidence=np.asarray(o_evidence, dtype=np.int64),
         output_ids=ids,
@@ -185,4 +192,6 @@ def build_columns(
         r_recording=col(r_rows, 1),
         r_weight=col(r_rows, 2),
         r_evidence=col(r_rows, 3),
+        t_day=col(t_int, 4),
+        o_day=np.asarray(o_day, dtype=np.int64),
     )

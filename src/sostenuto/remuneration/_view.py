@@ -42,5 +42,6 @@ def statement_view(
         "columns": [c.removesuffix("_minor") for c in columns],
         "rows": [[cell(line, c) for c in columns] for line in lines],
         "chart_svg": sources_chart_svg(document),
+        "unlicensed": list(document.get("unlicensed", ())),
         "log_entries": log_entries or [],
     }

@@ -5,6 +5,10 @@ tlog-tiles; each appended batch gets one Ed25519 checkpoint in the C2SP signed-n
 Anyone holding the verifier key can check receipts and consistency offline, and a witness
 raises an alarm on a split view. Training-content summaries (EU AI Office template, July
 2025) are filled from the log.
+
+The log knows nothing of consent: entries that cite consent decisions (dataset manifests)
+are declared through ``sostenuto.declarations``, which checks the decisions with the consent
+service and then appends them here (``prepare_batch``, ``append_prepared``).
 """
 
 from sostenuto.transparency._cosign import (
@@ -15,7 +19,14 @@ from sostenuto.transparency._cosign import (
     verify_cosignature,
 )
 from sostenuto.transparency._cosignatures import add_cosignatures
-from sostenuto.transparency._declare import Receipt, append_prepared, declare, declare_batch
+from sostenuto.transparency._declare import (
+    PreparedBatch,
+    Receipt,
+    append_prepared,
+    declare,
+    declare_batch,
+    prepare_batch,
+)
 from sostenuto.transparency._entries import ENTRY_TYPES, SCHEMA_VERSION, SCHEMAS
 from sostenuto.transparency._keys import log_signer, verifier_key
 from sostenuto.transparency._merkle import (
@@ -46,6 +57,7 @@ from sostenuto.transparency._receipts import (
     verify_consistency_bundle,
     verify_receipt,
 )
+from sostenuto.transparency._references import Citation
 from sostenuto.transparency._store import (
     LeafInput,
     SignedCheckpoint,
@@ -55,7 +67,13 @@ from sostenuto.transparency._store import (
     read_tile,
     root_at,
 )
-from sostenuto.transparency._summary import audio_size_band, models_with_runs, training_summary
+from sostenuto.transparency._summary import (
+    DecisionFacts,
+    DecisionLookup,
+    audio_size_band,
+    models_with_runs,
+    training_summary,
+)
 from sostenuto.transparency._tiles import tile_path, tiles_for_size
 from sostenuto.transparency._witness import (
     SplitView,
@@ -71,9 +89,13 @@ __all__ = [
     "SCHEMAS",
     "SCHEMA_VERSION",
     "Checkpoint",
+    "Citation",
     "Cosigner",
     "CosignerKey",
+    "DecisionFacts",
+    "DecisionLookup",
     "LeafInput",
+    "PreparedBatch",
     "Receipt",
     "SignedCheckpoint",
     "Signer",
@@ -99,6 +121,7 @@ __all__ = [
     "models_with_runs",
     "node_hash",
     "open_note",
+    "prepare_batch",
     "prove_consistency",
     "prove_inclusion",
     "read_entries",

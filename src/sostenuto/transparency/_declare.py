@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sostenuto.auth import Principal
-from sostenuto.errors import SostenutoError
+from sostenuto.errors import InvalidInput, SostenutoError
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.transparency._entries import _Schema, authorise, canonical_body, parse_payload
 from sostenuto.transparency._keys import log_signer
-from sostenuto.transparency._references import KnownIds, check_references, prefetch
-from sostenuto.transparency._store import LeafInput, append_leaves
+from sostenuto.transparency._merkle import leaf_hash
+from sostenuto.transparency._references import (
+    Citation,
+    KnownIds,
+    check_references,
+    citations,
+    prefetch,
+)
+from sostenuto.transparency._store import LeafInput, _existing, append_leaves
 
 
 @dataclass(frozen=True)
@@ -39,10 +46,32 @@ class Receipt:
         }
 
 
-def _prepare(
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Entries validated, authorised and checked against the registry and the log, ready to
+    append; ``citations`` lists the consent decisions they cite, still to be checked."""
+
+    leaves: list[LeafInput]
+    citations: list[Citation]
+
+
+def _at(error: SostenutoError, position: int) -> None:
+    error.message = f"entry {position}: {error.message}"
+    error.args = (error.message,)
+    error.details = {"entry": position, **error.details}
+
+
+def prepare_batch(
     database: Database, principal: Principal, entries: Sequence[tuple[str, Mapping[str, Any]]]
-) -> list[LeafInput]:
+) -> PreparedBatch:
+    """Validate, authorise and check the references of a batch; nothing is appended.
+
+    Consent decisions are not checked here (the log knows nothing of consent): they come
+    back as ``citations`` (those of entries not yet in the log). In a batch of several
+    entries an error names the entry (``entry N: …``, ``details["entry"]``).
+    """
     leaves: list[LeafInput] = []
+    cited: list[Citation] = []
     parsed: list[_Schema] = []
     position = 0
     try:
@@ -57,6 +86,7 @@ def _prepare(
             for (entry_type, _), entry in zip(entries, parsed, strict=True):
                 position = len(leaves)
                 check_references(session, entry, known)
+                cited.extend(citations(position, entry, known))
                 leaves.append(
                     LeafInput(
                         body=canonical_body(entry_type, entry, principal),
@@ -66,13 +96,19 @@ def _prepare(
                         model_id=getattr(entry, "model_id", None),
                     )
                 )
+            if cited:
+                # An entry already in the log was checked when it was declared; declaring it
+                # again appends nothing and returns its receipt, so its citations are not
+                # checked again.
+                citing = sorted({c.entry for c in cited})
+                hashes = {i: leaf_hash(leaves[i].body) for i in citing}
+                logged = _existing(session, list(hashes.values()))
+                cited = [c for c in cited if hashes[c.entry] not in logged]
     except SostenutoError as error:
         if len(entries) > 1:
-            error.message = f"entry {position}: {error.message}"
-            error.args = (error.message,)
-            error.details = {"entry": position, **error.details}
+            _at(error, position)
         raise
-    return leaves
+    return PreparedBatch(leaves, cited)
 
 
 def append_prepared(
@@ -95,10 +131,27 @@ def declare_batch(
     principal: Principal,
     entries: Sequence[tuple[str, Mapping[str, Any]]],
 ) -> list[Receipt]:
-    """Declare several entries at once: all are appended under one checkpoint, or none is."""
+    """Declare several entries at once: all are appended under one checkpoint, or none is.
+
+    Entries that cite consent decisions (dataset manifests) are refused here: they are
+    declared through ``sostenuto.declarations``, which checks each cited decision with the
+    consent service first.
+    """
     if not entries:
         return []
-    return append_prepared(database, settings, _prepare(database, principal, entries))
+    prepared = prepare_batch(database, principal, entries)
+    if prepared.citations:
+        first = prepared.citations[0]
+        error = InvalidInput(
+            f"file {first.file} cites consent decision {first.decision_id!r}: entries that"
+            " cite consent decisions are declared through sostenuto.declarations, which"
+            " checks them with the consent service",
+            details={"file": first.file, "decision_id": first.decision_id},
+        )
+        if len(entries) > 1:
+            _at(error, first.entry)
+        raise error
+    return append_prepared(database, settings, prepared.leaves)
 
 
 def declare(

@@ -1,8 +1,14 @@
-"""What entries point at must exist: licensees, models, recordings, decisions, manifests."""
+"""What entries point at must exist: licensees, models, recordings, manifests.
+
+Consent decisions that manifests cite are not looked up here: the log knows nothing of
+consent. :func:`citations` lists them, and ``sostenuto.declarations`` checks them with the
+consent service before appending (``declare`` refuses an entry that cites any).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +16,6 @@ from sqlalchemy.orm import Session
 from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.storage.models.registry import AiModel, Cmo, Licensee, Performer, Recording
 from sostenuto.storage.models.transparency import LogEntry
-from sostenuto.transparency._decisions import CitedDecision, cited_decision
 from sostenuto.transparency._entries import (
     ConsentChange,
     DatasetManifest,
@@ -22,6 +27,23 @@ from sostenuto.transparency._entries import (
 )
 
 
+@dataclass(frozen=True)
+class Citation:
+    """A consent decision that an entry cites, for ``sostenuto.declarations`` to check.
+
+    ``entry`` is the entry's position in its batch, ``file`` the file's in the manifest;
+    ``recording_id`` is the file's recording (given, or found by its ISRC), ``model_id`` the
+    model the manifest names.
+    """
+
+    entry: int
+    file: int
+    decision_id: str
+    licensee_id: int
+    model_id: int | None
+    recording_id: int | None
+
+
 class KnownIds:
     """Ids already seen to exist in this batch, so a batch of 10 000 entries costs a few
     queries rather than one per entry."""
@@ -30,6 +52,7 @@ class KnownIds:
         self.seen: dict[str, set[int]] = {}
         # Strong references: the session's identity map alone would let rows be collected.
         self.rows: dict[tuple[str, int], object] = {}
+        self.isrcs: dict[str, int] = {}  # registered ISRC -> recording id
 
     def get(
         self, session: Session, table: type[Licensee] | type[Cmo] | type[AiModel], key: int
@@ -87,45 +110,41 @@ def _check_manifest(session: Session, entry: DatasetManifest, known: KnownIds) -
     _need(session, Licensee, entry.licensee_id, known)
     _need_model(session, entry.model_id, entry.licensee_id, known)
     _need_all(session, Recording, [f.recording_id for f in entry.files if f.recording_id], known)
-    isrcs = sorted({f.isrc for f in entry.files if f.isrc})
-    if isrcs:
-        registered = set(session.scalars(select(Recording.isrc).where(Recording.isrc.in_(isrcs))))
-        unknown = [i for i in isrcs if i not in registered]
-        if unknown:
-            raise NotFound(f"no recording has ISRC {unknown[0]}", details={"isrcs": unknown})
-    seen: dict[str, CitedDecision] = {}
+    isrcs = sorted({f.isrc for f in entry.files if f.isrc} - known.isrcs.keys())
+    for start in range(0, len(isrcs), 500):
+        chunk = isrcs[start : start + 500]
+        rows = session.execute(
+            select(Recording.isrc, Recording.id).where(Recording.isrc.in_(chunk))
+        )
+        known.isrcs.update((isrc, recording_id) for isrc, recording_id in rows)
+    unknown = [i for i in isrcs if i not in known.isrcs]
+    if unknown:
+        raise NotFound(f"no recording has ISRC {unknown[0]}", details={"isrcs": unknown})
     for position, item in enumerate(entry.files):
-        if not item.decision_id:
-            continue
-        decision = seen.get(item.decision_id)
-        if decision is None:
-            decision = cited_decision(session, item.decision_id)
-            if decision is None:
-                raise NotFound(
-                    f"file {position}: consent decision {item.decision_id!r} does not exist",
-                    details={"file": position, "decision_id": item.decision_id},
-                )
-            seen[item.decision_id] = decision
-        if decision.licensee_id is not None and decision.licensee_id != entry.licensee_id:
+        if item.isrc and item.recording_id and known.isrcs[item.isrc] != item.recording_id:
             raise InvalidInput(
-                f"file {position}: decision {decision.id} was taken for licensee "
-                f"{decision.licensee_id}, not {entry.licensee_id}"
+                f"file {position}: ISRC {item.isrc} is recording {known.isrcs[item.isrc]},"
+                f" not {item.recording_id}",
+                details={"file": position},
             )
-        if (
-            item.recording_id is not None
-            and decision.recording_id is not None
-            and decision.recording_id != item.recording_id
-        ):
-            raise InvalidInput(
-                f"file {position}: decision {decision.id} is about recording "
-                f"{decision.recording_id}, not {item.recording_id}"
-            )
-        if decision.outcome != "permit":
-            raise InvalidInput(
-                f"file {position}: decision {decision.id} did not permit this use "
-                f"(outcome {decision.outcome})",
-                details={"file": position, "decision_id": decision.id},
-            )
+
+
+def citations(entry_index: int, entry: _Schema, known: KnownIds) -> list[Citation]:
+    """The consent decisions ``entry`` cites (after :func:`check_references` passed)."""
+    if not isinstance(entry, DatasetManifest):
+        return []
+    return [
+        Citation(
+            entry=entry_index,
+            file=position,
+            decision_id=item.decision_id,
+            licensee_id=entry.licensee_id,
+            model_id=entry.model_id,
+            recording_id=item.recording_id or (known.isrcs[item.isrc] if item.isrc else None),
+        )
+        for position, item in enumerate(entry.files)
+        if item.decision_id
+    ]
 
 
 def _check_run(session: Session, entry: TrainingRun, known: KnownIds) -> None:
@@ -133,21 +152,30 @@ def _check_run(session: Session, entry: TrainingRun, known: KnownIds) -> None:
     _need_model(session, entry.model_id, entry.licensee_id, known)
     hashes = [bytes.fromhex(h) for h in entry.manifests]
     rows = {
-        bytes(h): (t, lic)
-        for h, t, lic in session.execute(
-            select(LogEntry.leaf_hash, LogEntry.entry_type, LogEntry.licensee_id).where(
-                LogEntry.leaf_hash.in_(hashes)
-            )
+        bytes(h): (t, lic, model)
+        for h, t, lic, model in session.execute(
+            select(
+                LogEntry.leaf_hash, LogEntry.entry_type, LogEntry.licensee_id, LogEntry.model_id
+            ).where(LogEntry.leaf_hash.in_(hashes))
         )
     }
     for text, digest in zip(entry.manifests, hashes, strict=True):
         found = rows.get(digest)
         if found is None:
             raise NotFound(f"manifest entry {text} is not in the log")
-        if found[0] != "dataset-manifest":
-            raise InvalidInput(f"entry {text} is a {found[0]}, not a dataset-manifest")
-        if found[1] != entry.licensee_id:
+        entry_type, licensee_id, model_id = found
+        if entry_type != "dataset-manifest":
+            raise InvalidInput(f"entry {text} is a {entry_type}, not a dataset-manifest")
+        if licensee_id != entry.licensee_id:
             raise InvalidInput(f"manifest {text} was declared by another licensee")
+        # A manifest for one model cites decisions taken for that model (its licences); one
+        # naming no model cites only decisions that hold for every model.
+        if model_id is not None and model_id != entry.model_id:
+            raise InvalidInput(
+                f"manifest {text} was declared for model {model_id}, not model {entry.model_id}:"
+                " a training run uses only manifests for its own model (or for no model)",
+                details={"manifest": text, "manifest_model": model_id, "model": entry.model_id},
+            )
 
 
 def prefetch(session: Session, entries: Iterable[_Schema], known: KnownIds) -> None:

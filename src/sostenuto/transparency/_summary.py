@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -30,7 +32,6 @@ from sostenuto.storage.models.registry import (
     Recording,
 )
 from sostenuto.storage.models.transparency import LogEntry
-from sostenuto.transparency._decisions import cited_decision
 from sostenuto.transparency._store import latest_checkpoint_in
 
 TEMPLATE = "EU AI Office, Template for the Public Summary of Training Content (July 2025)"
@@ -44,6 +45,21 @@ SOURCE_SECTIONS = {
     "other": "2.6 Other sources of data",
 }
 TRAINING_USES = {"train-ai", "train-genai", "fine-tune", "voice-clone"}
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """What the annex shows of a cited consent decision: its use and outcome."""
+
+    use: str | None
+    outcome: str
+
+
+# Given a session and decision ids, the facts of those that exist. The log knows nothing of
+# consent: ``sostenuto.declarations.training_summary`` passes the consent service's lookup.
+DecisionLookup = Callable[[Session, Collection[str]], Mapping[str, DecisionFacts]]
+# Without a lookup: every decision a manifest cites was a permit when the log took it.
+_AS_DECLARED = DecisionFacts(use=None, outcome="permit")
 
 
 def audio_size_band(hours: float) -> str:
@@ -75,8 +91,17 @@ def _annex_filter(session: Session, principal: Principal, model: AiModel) -> set
     return set()
 
 
-def training_summary(database: Database, principal: Principal, model_id: int) -> dict[str, Any]:
-    """The summary of ``model_id`` as a JSON-ready dict (the annex only for entitled callers)."""
+def training_summary(
+    database: Database,
+    principal: Principal,
+    model_id: int,
+    decisions: DecisionLookup | None = None,
+) -> dict[str, Any]:
+    """The summary of ``model_id`` as a JSON-ready dict (the annex only for entitled callers).
+
+    ``decisions`` looks up the cited consent decisions for the annex (their use); without it
+    the annex shows each as the permit it was when declared, with no use.
+    """
     with database.reader() as session:
         model = session.get(AiModel, model_id)
         if model is None:
@@ -197,13 +222,18 @@ def training_summary(database: Database, principal: Principal, model_id: int) ->
             return None
 
         visible = _annex_filter(session, principal, model)
+        cited = sorted({f["decision_id"] for f in files.values() if f.get("decision_id")})
+        facts = decisions(session, cited) if decisions is not None and cited else {}
         annex: list[dict[str, Any]] = []
         honoured = not_honoured = 0
         for sha, item in sorted(files.items(), key=lambda kv: kv[1].get("recording_id", 0)):
             if item.get("recording_id") is None:
                 continue
             recording_id = int(item["recording_id"])
-            decision = cited_decision(session, item["decision_id"])
+            if decisions is None:
+                decision: DecisionFacts | None = _AS_DECLARED
+            else:
+                decision = facts.get(item["decision_id"])
             for performer_id, name in performers_of.get(recording_id, []):
                 change = opt_out_for(recording_id, performer_id)
                 status = None

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from sostenuto.errors import IntegrityFailure, InvalidInput
+from sostenuto.errors import IntegrityFailure, InvalidInput, NotFound
 from sostenuto.transparency._merkle import HASH_SIZE, NodeReader, node_hash
 
 TILE_HEIGHT = 8
@@ -153,11 +153,24 @@ def grow_tiles(
     return changed
 
 
-_PATH_PART = re.compile(r"^(x\d{3}/)*\d{3}(\.p/\d{1,3})?$")
+# C2SP tlog-tiles gives every tile exactly one path: ``<L>`` and ``<W>`` are decimal without
+# leading zeros (``<L>`` 0 to 63, ``<W>`` 1 to 255) and ``<N>`` is the fewest 3-digit groups,
+# all but the last prefixed ``x``. Any other spelling (``00``, ``.p/007``, ``x000/001``) names
+# no tile. ASCII digits only: ``int`` would also read other scripts' digits.
+MAX_LEVEL = 63
+_LEVEL = re.compile(r"0|[1-9][0-9]?")
+_INDEX = re.compile(r"(?:x[0-9]{3}/)*[0-9]{3}")
+_WIDTH = re.compile(r"[1-9][0-9]{0,2}")
+# Tiles beyond a log of 2^63 - 1 entries do not exist (and entry numbers stay 64-bit).
+MAX_TILE_INDEX = ((2**63 - 1) >> TILE_HEIGHT) - 1
+# Its path has 28 characters, and ``.p/255`` 6 more: anything much longer is no tile path.
+_MAX_PATH = 40
 
 
 def encode_index(index: int) -> str:
     """The C2SP path form of a tile index: 3-digit groups, all but the last prefixed ``x``."""
+    if index < 0:
+        raise InvalidInput(f"a tile index is not negative, got {index}")
     digits = f"{index:d}"
     digits = "0" * (-len(digits) % 3) + digits
     groups = [digits[i : i + 3] for i in range(0, len(digits), 3)]
@@ -166,26 +179,41 @@ def encode_index(index: int) -> str:
 
 def tile_path(level: int | str, index: int, width: int) -> str:
     """``tile/<L>/<N>[.p/<W>]`` (level ``entries`` for entry bundles)."""
+    if not 0 < width <= TILE_WIDTH:
+        raise InvalidInput(f"a tile is 1 to 256 wide, not {width}")
     suffix = "" if width == TILE_WIDTH else f".p/{width}"
     return f"tile/{level}/{encode_index(index)}{suffix}"
 
 
+def _no_tile(what: str, text: str) -> NotFound:
+    return NotFound(f"not a C2SP tile {what}: {text[:40]!r}", details={what: text[:40]})
+
+
+def parse_level(text: str) -> int:
+    """The tile level ``<L>``: ``0`` to ``63`` in decimal, without leading zeros."""
+    if not _LEVEL.fullmatch(text) or int(text) > MAX_LEVEL:
+        raise _no_tile("level", text)
+    return int(text)
+
+
 def parse_index_path(path: str) -> tuple[int, int]:
-    """Parse ``x001/x234/067[.p/W]`` into (index, width)."""
-    if not _PATH_PART.match(path):
-        raise InvalidInput(f"not a C2SP tile path: {path!r}")
-    width = TILE_WIDTH
-    if ".p/" in path:
-        path, w = path.split(".p/")
-        width = int(w)
-        if not 0 < width < TILE_WIDTH:
-            raise InvalidInput(f"a partial tile is 1 to 255 wide, not {width}")
-    groups = path.split("/")
-    if any(g.startswith("x") for g in groups[-1:]) or not all(
-        g.startswith("x") for g in groups[:-1]
-    ):
-        raise InvalidInput(f"not a C2SP tile path: {path!r}")
-    return int("".join(g.lstrip("x") for g in groups)), width
+    """Parse ``x001/x234/067[.p/W]`` into (index, width); only the canonical spelling.
+
+    Exactly the paths :func:`tile_path` writes are read: anything else (leading zeros, an
+    ``x000`` group, a width of 256, a trailing newline) raises :class:`NotFound`.
+    """
+    if len(path) > _MAX_PATH:
+        raise _no_tile("path", path)
+    body, partial, width_text = path.partition(".p/")
+    if not _INDEX.fullmatch(body) or (partial and not _WIDTH.fullmatch(width_text)):
+        raise _no_tile("path", path)
+    width = int(width_text) if partial else TILE_WIDTH
+    index = int(body.replace("x", "").replace("/", ""))
+    if (partial and width >= TILE_WIDTH) or encode_index(index) != body:
+        raise _no_tile("path", path)
+    if index > MAX_TILE_INDEX:
+        raise NotFound(f"tile index {index} is beyond any log", details={"index": index})
+    return index, width
 
 
 def encode_bundle(entries: Iterable[bytes]) -> bytes:

@@ -17,7 +17,7 @@ import numpy as np
 
 from sostenuto.audio import decode, decode_bytes
 from sostenuto.audit import record_change
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, authorize_role
 from sostenuto.errors import InvalidInput
 from sostenuto.storage import Database
 from sostenuto.voice import _mfcc
@@ -125,6 +125,7 @@ def enrol_voice(
     model: SpeakerModel | None = None,
 ) -> list[VoiceprintInfo]:
     """Enrol a performer's voice from reference clips; returns the new current voiceprints."""
+    authorize_role(principal, "voiceprint.enrol")
     if not clips:
         raise InvalidInput("enrolment needs at least one reference clip")
     if len(clips) > MAX_CLIPS:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, allowed, authorize, authorize_role
 from sostenuto.errors import DependencyMissing, Forbidden, InvalidInput, NotFound
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -49,14 +49,17 @@ def _terms(
     territory: str | None,
     on_date: dt.date | None,
 ) -> tuple[int | None, str | None, dt.date | None]:
-    principal.require("licensee", "cmo-admin", "auditor")
+    authorize_role(principal, "voice.screen")
     if principal.role == "licensee" and not principal.operator and licensee_id is None:
         licensee_id = principal.licensee_id
     if licensee_id is None:
+        authorize(principal, "voice.screen")
         if territory is not None:
             raise InvalidInput("a territory is only meaningful with a licensee to check")
         return None, None, None
-    principal.require_licensee(licensee_id)
+    authorize(principal, "voice.screen", licensee_id=licensee_id)
+    # Naming a licensee takes consent decisions in its name: only that licensee may.
+    authorize(principal, "decision.request", licensee_id=licensee_id)
     if session.get(Licensee, licensee_id) is None:
         raise NotFound(f"no licensee with id {licensee_id}", details={"licensee": licensee_id})
     if territory is None:
@@ -221,27 +224,35 @@ def screen_file(
     return report
 
 
-def _may_see(session: Session, principal: Principal, row: VoiceScreening) -> bool:
-    if principal.operator or principal.role == "auditor":
+def _represents(session: Session, principal: Principal, row: VoiceScreening) -> bool:
+    """A CMO admin's stake in a screening: it screened the file, or a voice found is one of
+    the performers it represents."""
+    if principal.role != "cmo-admin":
+        return False
+    if row.screened_by == principal.name:
         return True
-    if principal.role == "licensee":
-        return row.licensee_id is not None and row.licensee_id == principal.licensee_id
-    if principal.role == "cmo-admin":
-        if row.screened_by == principal.name:
+    ids = session.scalars(
+        select(VoiceMatch.performer_id).where(VoiceMatch.screening_id == row.id)
+    ).all()
+    for pid in sorted(set(ids)):
+        performer = session.get(Performer, pid)
+        if performer is not None and manages(session, principal, performer):
             return True
-        ids = session.scalars(
-            select(VoiceMatch.performer_id).where(VoiceMatch.screening_id == row.id)
-        ).all()
-        for pid in set(ids):
-            performer = session.get(Performer, pid)
-            if performer is not None and manages(session, principal, performer):
-                return True
     return False
+
+
+def _may_see(session: Session, principal: Principal, row: VoiceScreening) -> bool:
+    return allowed(
+        principal,
+        "voice.screening.read",
+        licensee_id=row.licensee_id,
+        represents=_represents(session, principal, row),
+    )
 
 
 def get_screening(session: Session, principal: Principal, screening_id: str) -> ScreeningReport:
     """A stored report. Licensees see their own; a CMO admin those touching its performers."""
-    principal.require("licensee", "cmo-admin", "auditor")
+    authorize_role(principal, "voice.screening.read")
     row = session.get(VoiceScreening, screening_id)
     if row is None or not _may_see(session, principal, row):
         # Someone else's screening does not exist for this caller.
@@ -253,7 +264,7 @@ def list_screenings(
     session: Session, principal: Principal, *, limit: int = 50
 ) -> list[ScreeningReport]:
     """The newest screenings the caller may see."""
-    principal.require("licensee", "cmo-admin", "auditor")
+    authorize_role(principal, "voice.screening.read")
     query = select(VoiceScreening).order_by(VoiceScreening.screened_at.desc())
     if principal.role == "licensee" and not principal.operator:
         query = query.where(VoiceScreening.licensee_id == principal.licensee_id)
@@ -268,10 +279,17 @@ def list_screenings(
 
 def _declaring_party(
     session: Session, principal: Principal, report: ScreeningReport, performer_id: int
-) -> dict[str, int]:
+) -> dict[str, int] | None:
+    """Who declares the match of ``performer_id``: the screening's licensee, or the CMO of
+    the caller for a performer it represents (None: not this caller's to declare)."""
     if principal.role == "licensee" and not principal.operator:
+        authorize(principal, "voice.declare", licensee_id=report.licensee_id)
         return {"licensee_id": int(principal.licensee_id or 0)}
     if principal.role == "cmo-admin" and not principal.operator:
+        performer = session.get(Performer, performer_id)
+        represents = performer is not None and manages(session, principal, performer)
+        if not allowed(principal, "voice.declare", represents=represents):
+            return None
         return {"cmo_id": int(principal.cmo_id or 0)}
     if not principal.operator:
         raise Forbidden("auditors read screenings; a licensee or CMO admin declares matches")
@@ -297,21 +315,32 @@ def declare_unauthorised(
     """Declare each unauthorised voice of a screening to the transparency log, once per voice.
 
     Returns performer id → log index. The log entry carries ids, the file's hash and the best
-    score, never audio or embeddings.
+    score, never audio or embeddings. A CMO admin declares the voices of the performers it
+    represents; the others are left to their own CMO.
     """
     try:
         from sostenuto.transparency import declare
     except ImportError as error:  # pragma: no cover - the log ships with Sostenuto
         raise DependencyMissing("the transparency log is not available") from error
+    authorize_role(principal, "voice.declare")
     with database.reader() as session:
         report = get_screening(session, principal, screening_id)
         best: dict[int, float] = {}
         for item in report.unauthorised:
             assert item.performer_id is not None
             best[item.performer_id] = max(best.get(item.performer_id, 0.0), item.score or 0.0)
-        parties = {pid: _declaring_party(session, principal, report, pid) for pid in best}
+        found = {pid: _declaring_party(session, principal, report, pid) for pid in best}
+        parties = {pid: party for pid, party in found.items() if party is not None}
+        if best and not parties:
+            raise Forbidden(
+                "none of this screening's unauthorised voices is a performer this CMO"
+                " represents (right 'voice.declare')",
+                details={"action": "voice.declare", "token_cmo": principal.cmo_id},
+            )
     declared: dict[int, int] = {}
     for pid, score in sorted(best.items()):
+        if pid not in parties:
+            continue
         payload: dict[str, Any] = {
             **parties[pid],
             "performer_id": pid,

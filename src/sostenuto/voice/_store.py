@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from sostenuto.auth import Principal
+from sostenuto.auth import Principal, allowed, authorize, authorize_role
 from sostenuto.errors import Forbidden, IntegrityFailure, NotFound
 from sostenuto.storage.models.registry import Mandate, Performer
 from sostenuto.storage.models.voice import Voiceprint
@@ -25,12 +25,22 @@ def performer_or_404(session: Session, performer_id: int) -> Performer:
 
 
 def manages(session: Session, principal: Principal, performer: Performer) -> bool:
-    """Whether a CMO admin registered this performer or holds a mandate from them."""
+    """Whether the caller's CMO represents this performer: it registered them, or holds an
+    active mandate from them in force today (the ``represents`` fact of the policy)."""
+    if principal.role != "cmo-admin" or principal.cmo_id is None:
+        return False
     if performer.registered_by_cmo_id == principal.cmo_id:
         return True
+    today = dt.datetime.now(dt.UTC).date()
     mandate = session.scalar(
         select(Mandate.id)
-        .where(Mandate.performer_id == performer.id, Mandate.cmo_id == principal.cmo_id)
+        .where(
+            Mandate.performer_id == performer.id,
+            Mandate.cmo_id == principal.cmo_id,
+            Mandate.status == "active",
+            Mandate.valid_from <= today,
+            or_(Mandate.valid_to.is_(None), Mandate.valid_to >= today),
+        )
         .limit(1)
     )
     return mandate is not None
@@ -40,11 +50,16 @@ def require_manager(session: Session, principal: Principal, performer: Performer
     """Only the performer's CMO (or the local operator) enrols their voice."""
     if principal.operator:
         return
-    principal.require("cmo-admin")
+    authorize_role(principal, "voiceprint.enrol")
     if not manages(session, principal, performer):
         raise Forbidden(
-            "this CMO neither registered this performer nor holds a mandate from them",
-            details={"performer": performer.id, "token_cmo": principal.cmo_id},
+            "this CMO neither registered this performer nor holds a current mandate from them"
+            " (right 'voiceprint.enrol' covers the performers it represents only)",
+            details={
+                "action": "voiceprint.enrol",
+                "performer": performer.id,
+                "token_cmo": principal.cmo_id,
+            },
         )
 
 
@@ -141,7 +156,7 @@ def list_voiceprints(
     include_history: bool = False,
 ) -> list[VoiceprintInfo]:
     """Voiceprints a caller may see: auditors all, a CMO admin those of its performers."""
-    principal.require("cmo-admin", "auditor")
+    authorize_role(principal, "voiceprint.read")
     query = (
         select(Voiceprint, Performer)
         .join(Performer, Performer.id == Voiceprint.performer_id)
@@ -149,14 +164,13 @@ def list_voiceprints(
     )
     if performer_id is not None:
         performer = performer_or_404(session, performer_id)
-        if not (principal.operator or principal.role == "auditor"):
-            require_manager(session, principal, performer)
+        authorize(principal, "voiceprint.read", represents=manages(session, principal, performer))
         query = query.where(Voiceprint.performer_id == performer_id)
     if not include_history:
         query = query.where(Voiceprint.is_current.is_(True))
     out = []
     for row, performer in session.execute(query).all():
-        visible = principal.operator or principal.role == "auditor"
-        if visible or manages(session, principal, performer):
+        represents = manages(session, principal, performer)
+        if allowed(principal, "voiceprint.read", represents=represents):
             out.append(info(row, performer.name))
     return out

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from sostenuto.api.deps import AppSettings, Caller
+from sostenuto.api.params import TextId
 from sostenuto.identify import get_screen_report, list_screen_reports, report_body_html
 from sostenuto.web import home
 
@@ -25,7 +26,7 @@ def screens_page(request: Request, settings: AppSettings, caller: Caller) -> HTM
 
 @router.get("/identify/screens/{screen_id}", response_class=HTMLResponse)
 def screen_page(
-    request: Request, screen_id: str, settings: AppSettings, caller: Caller
+    request: Request, screen_id: TextId, settings: AppSettings, caller: Caller
 ) -> HTMLResponse:
     from sostenuto.web import templates
 

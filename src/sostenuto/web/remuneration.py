@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from sostenuto import remuneration
 from sostenuto.api.deps import Caller, Db
+from sostenuto.api.params import Code, Id
 from sostenuto.web import home
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +25,7 @@ def periods_page(request: Request, database: Db) -> HTMLResponse:
 
 
 @router.get("/remuneration/{period}", response_class=HTMLResponse)
-def statements_page(request: Request, period: str, database: Db, caller: Caller) -> HTMLResponse:
+def statements_page(request: Request, period: Code, database: Db, caller: Caller) -> HTMLResponse:
     from sostenuto.web import templates
 
     with database.reader() as session:
@@ -46,7 +47,7 @@ def statements_page(request: Request, period: str, database: Db, caller: Caller)
 
 @router.get("/remuneration/{period}/{kind}/{party_id}", response_class=HTMLResponse)
 def statement_page(
-    request: Request, period: str, kind: str, party_id: int, database: Db, caller: Caller
+    request: Request, period: Code, kind: Code, party_id: Id, database: Db, caller: Caller
 ) -> HTMLResponse:
     from sostenuto.web import templates
 

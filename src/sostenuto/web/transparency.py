@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from sostenuto.api.deps import Caller, Db
-from sostenuto.transparency import models_with_runs, training_summary
+from sostenuto.api.params import Id
+from sostenuto.declarations import training_summary
+from sostenuto.transparency import models_with_runs
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +23,7 @@ def summaries(request: Request, database: Db) -> HTMLResponse:
 
 
 @router.get("/transparency/models/{model_id}", response_class=HTMLResponse)
-def summary_page(request: Request, model_id: int, database: Db, caller: Caller) -> HTMLResponse:
+def summary_page(request: Request, model_id: Id, database: Db, caller: Caller) -> HTMLResponse:
     from sostenuto.web import templates
 
     return templates.TemplateResponse(

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from sostenuto.api.deps import Caller, Db
+from sostenuto.api.params import TextId
 from sostenuto.voice import get_screening, list_screenings, timeline_svg
 from sostenuto.web import home
 
@@ -26,7 +27,7 @@ def screenings_page(request: Request, database: Db, caller: Caller) -> HTMLRespo
 
 @router.get("/voice/screenings/{screening_id}", response_class=HTMLResponse)
 def screening_page(
-    request: Request, screening_id: str, database: Db, caller: Caller
+    request: Request, screening_id: TextId, database: Db, caller: Caller
 ) -> HTMLResponse:
     from sostenuto.web import templates
 

@@ -9,8 +9,9 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from sostenuto import consent
-from sostenuto.api.deps import AppSettings, Caller, Db, SignedIn
+from sostenuto import consent, declarations
+from sostenuto.api.deps import AppSettings, Caller, CmoAdmin, Db, SignedIn, TenantOrAuditor
+from sostenuto.api.params import Code, Codes, Id, Note, TextId
 from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
@@ -20,47 +21,67 @@ router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
 
 
 class DecisionRequest(BaseModel):
-    licensee_id: int
-    recording_id: int
-    use: str = Field(examples=["train-genai"])
-    territory: str = Field(examples=["ES"])
+    licensee_id: Id
+    recording_id: Id | None = Field(default=None, description="The recording, by row id ...")
+    isrc: Code | None = Field(
+        default=None, description="... or by ISRC (name exactly one).", examples=["SEA012600010"]
+    )
+    use: Code = Field(examples=["train-genai"])
+    territory: Code = Field(examples=["ES"])
     on_date: dt.date | None = None
+    model_id: Id | None = Field(
+        default=None, description="The model version asked about (a licence may name one)."
+    )
 
 
 class BatchRequest(BaseModel):
-    licensee_id: int
-    recording_ids: list[int] = Field(min_length=1, max_length=1_000_000)
-    use: str
-    territory: str
+    licensee_id: Id
+    recording_ids: list[Id] | None = Field(default=None, min_length=1, max_length=1_000_000)
+    isrcs: list[Code] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1_000_000,
+        description="The recordings by ISRC instead of row ids (name exactly one list).",
+    )
+    use: Code
+    territory: Code
     on_date: dt.date | None = None
+    model_id: Id | None = Field(
+        default=None, description="The model version asked about (a licence may name one)."
+    )
 
 
 class PerformerDecisionRequest(BaseModel):
-    licensee_id: int
-    performer_id: int
-    use: str
-    territory: str
+    licensee_id: Id
+    performer_id: Id | None = None
+    isni: Code | None = Field(default=None, description="The performer by ISNI ...")
+    ipn: Code | None = Field(default=None, description="... or by IPN (name exactly one).")
+    use: Code
+    territory: Code
     on_date: dt.date | None = None
+    model_id: Id | None = Field(
+        default=None, description="The model version asked about (a licence may name one)."
+    )
 
 
 class RuleRequest(BaseModel):
     scope: Literal["recording", "performer", "cmo"]
-    scope_id: int
-    uses: list[str] = Field(min_length=1)
-    territories: list[str] = Field(default_factory=lambda: ["WW"])
-    licensee_id: int | None = None
+    scope_id: Id
+    uses: Codes = Field(min_length=1)
+    territories: Codes = Field(default_factory=lambda: ["WW"])
+    licensee_id: Id | None = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
-    conditions: list[str] = Field(default_factory=list)
-    note: str | None = None
+    conditions: Codes = Field(default_factory=list)
+    note: Note | None = None
 
 
 class OptOutRequest(BaseModel):
-    performer_id: int
-    uses: list[str] = Field(default_factory=lambda: ["train-ai"])
-    territories: list[str] = Field(default_factory=lambda: ["WW"])
+    performer_id: Id
+    uses: Codes = Field(default_factory=lambda: ["train-ai"])
+    territories: Codes = Field(default_factory=lambda: ["WW"])
     valid_from: dt.date | None = None
-    note: str | None = None
+    note: Note | None = None
 
 
 class RevokeRequest(BaseModel):
@@ -68,23 +89,26 @@ class RevokeRequest(BaseModel):
 
 
 @router.post("/decisions")
-def post_decision(body: DecisionRequest, caller: SignedIn, database: Db) -> dict[str, Any]:
-    """Decide one recording for one licensee, use, territory and day; the answer is stored."""
+def post_decision(body: DecisionRequest, caller: TenantOrAuditor, database: Db) -> dict[str, Any]:
+    """Decide one recording for one licensee, use, territory and day. A licensee's answer is
+    stored under its id; a CMO admin's or an auditor's is a preview (``stored: false``)."""
     with database.transaction() as session:
         result = consent.decide(
             session,
             caller,
             licensee_id=body.licensee_id,
             recording_id=body.recording_id,
+            isrc=body.isrc,
             use=body.use,
             territory=body.territory,
             on_date=body.on_date,
+            model_id=body.model_id,
         )
     return result.as_json()
 
 
 @router.post("/decisions/batch")
-def post_batch(body: BatchRequest, caller: SignedIn, database: Db) -> Response:
+def post_batch(body: BatchRequest, caller: TenantOrAuditor, database: Db) -> Response:
     """Decide up to 10^6 recordings at once. The answer lists each distinct basis once and,
     per recording, the index of its basis; decision ids are ``<batch_id>.<index>``."""
     with database.transaction() as session:
@@ -93,9 +117,11 @@ def post_batch(body: BatchRequest, caller: SignedIn, database: Db) -> Response:
             caller,
             licensee_id=body.licensee_id,
             recording_ids=body.recording_ids,
+            isrcs=body.isrcs,
             use=body.use,
             territory=body.territory,
             on_date=body.on_date,
+            model_id=body.model_id,
         )
     # orjson straight to bytes: a 10^5-entry answer is serialised in milliseconds.
     return Response(orjson.dumps(batch.compact()), media_type="application/json")
@@ -103,7 +129,7 @@ def post_batch(body: BatchRequest, caller: SignedIn, database: Db) -> Response:
 
 @router.post("/performer-decisions")
 def post_performer_decision(
-    body: PerformerDecisionRequest, caller: SignedIn, database: Db
+    body: PerformerDecisionRequest, caller: TenantOrAuditor, database: Db
 ) -> dict[str, Any]:
     """Decide a use of a performer as a person (a voice model), whatever the recording."""
     with database.transaction() as session:
@@ -112,15 +138,18 @@ def post_performer_decision(
             caller,
             licensee_id=body.licensee_id,
             performer_id=body.performer_id,
+            isni=body.isni,
+            ipn=body.ipn,
             use=body.use,
             territory=body.territory,
             on_date=body.on_date,
+            model_id=body.model_id,
         )
     return result.as_json()
 
 
 @router.get("/decisions/{decision_id}")
-def get_decision(decision_id: str, caller: SignedIn, database: Db) -> dict[str, Any]:
+def get_decision(decision_id: TextId, caller: SignedIn, database: Db) -> dict[str, Any]:
     """A stored decision, as it was taken; a licensee sees only its own."""
     with database.reader() as session:
         return consent.get_decision(session, caller, decision_id).as_json()
@@ -130,9 +159,9 @@ def get_decision(decision_id: str, caller: SignedIn, database: Db) -> dict[str, 
 def get_rules(
     caller: Caller,
     database: Db,
-    scope: str | None = None,
-    scope_id: int | None = None,
-    licensee_id: int | None = None,
+    scope: Code | None = None,
+    scope_id: Id | None = None,
+    licensee_id: Id | None = None,
 ) -> list[dict[str, Any]]:
     with database.reader() as session:
         found = consent.list_rules(
@@ -145,13 +174,13 @@ def _published(
     database: Database, settings: Settings, caller: Principal, rule: consent.RuleView
 ) -> dict[str, Any]:
     """The rule, once its change is declared in the public log (rules for any licensee)."""
-    receipt = consent.publish_rule_change(database, settings, caller, rule)
-    return consent.rule_with_entry(rule, receipt)
+    receipt = declarations.publish_rule_change(database, settings, caller, rule)
+    return declarations.rule_with_entry(rule, receipt)
 
 
 @router.post("/rules/permit", status_code=201)
 def post_permit(
-    body: RuleRequest, caller: SignedIn, database: Db, settings: AppSettings
+    body: RuleRequest, caller: CmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.permit(session, caller, **body.model_dump())
@@ -160,7 +189,7 @@ def post_permit(
 
 @router.post("/rules/prohibit", status_code=201)
 def post_prohibit(
-    body: RuleRequest, caller: SignedIn, database: Db, settings: AppSettings
+    body: RuleRequest, caller: CmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     fields = body.model_dump()
     if fields.pop("conditions"):
@@ -172,7 +201,7 @@ def post_prohibit(
 
 @router.post("/rules/opt-out", status_code=201)
 def post_opt_out(
-    body: OptOutRequest, caller: SignedIn, database: Db, settings: AppSettings
+    body: OptOutRequest, caller: CmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.opt_out(session, caller, **body.model_dump())
@@ -181,7 +210,7 @@ def post_opt_out(
 
 @router.post("/rules/{rule_id}/revoke")
 def post_revoke(
-    rule_id: int, body: RevokeRequest, caller: SignedIn, database: Db, settings: AppSettings
+    rule_id: Id, body: RevokeRequest, caller: CmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.revoke_rule(session, caller, rule_id, effective_from=body.effective_from)
@@ -190,18 +219,20 @@ def post_revoke(
 
 @router.post("/rules/{rule_id}/publish")
 def post_publish(
-    rule_id: int, caller: SignedIn, database: Db, settings: AppSettings
+    rule_id: Id, caller: CmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     """Declare a rule's current state in the log again (idempotent: same change, same entry)."""
-    return consent.publish_rule(database, settings, caller, rule_id).as_json()
+    return declarations.publish_rule(database, settings, caller, rule_id).as_json()
 
 
 @router.get("/exports/{party}/{party_id}")
 def get_export(
     party: Literal["cmo", "performer"],
-    party_id: int,
+    party_id: Id,
     database: Db,
-    export_format: str = Query("odrl", alias="format", description="odrl, tdmrep or aipref"),
+    export_format: str = Query(
+        "odrl", alias="format", max_length=16, description="odrl, tdmrep or aipref"
+    ),
 ) -> dict[str, Any]:
     """A CMO's or a performer's reservations (public)."""
     with database.reader() as session:

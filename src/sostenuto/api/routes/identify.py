@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from sostenuto.api.deps import AppSettings, Db, SignedIn
+from sostenuto.api.deps import AppSettings, Db, LicenseeOrAuditor, TenantOrAuditor
+from sostenuto.api.params import TextId
 from sostenuto.identify import (
     active_threshold,
     catalogue_stats,
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/identify", tags=["identify"])
 
 @router.post("/check-output")
 async def check_output_route(
-    caller: SignedIn,
+    caller: TenantOrAuditor,
     database: Db,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="A generated audio file.")],
@@ -39,19 +40,19 @@ async def check_output_route(
 
 
 @router.get("/screens")
-def screens(caller: SignedIn, settings: AppSettings) -> list[dict[str, Any]]:
+def screens(caller: LicenseeOrAuditor, settings: AppSettings) -> list[dict[str, Any]]:
     """Corpus screenings the caller may see (a licensee sees its own)."""
     return list_screen_reports(settings, caller)
 
 
 @router.get("/screens/{screen_id}")
-def screen(screen_id: str, caller: SignedIn, settings: AppSettings) -> dict[str, Any]:
+def screen(screen_id: TextId, caller: LicenseeOrAuditor, settings: AppSettings) -> dict[str, Any]:
     """One corpus screening report: permitted, denied (with why) and unregistered files."""
     return get_screen_report(settings, caller, screen_id)
 
 
 @router.get("/index")
-def index(caller: SignedIn, settings: AppSettings) -> dict[str, Any]:
+def index(caller: TenantOrAuditor, settings: AppSettings) -> dict[str, Any]:
     """Size of the catalogue index (tracks, hours, bytes per hour of audio) and the match
     threshold in force (calibrated on the catalogue, or the default)."""
     caller.require("cmo-admin", "auditor", "licensee")

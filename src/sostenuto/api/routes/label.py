@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import Response
 
-from sostenuto.api.deps import AppSettings, Caller, Db, SignedIn
+from sostenuto.api.deps import AppSettings, Caller, Db, LicenseeOnly, LicenseeOrAuditor
+from sostenuto.api.params import Code, Id, Note, Reference
 from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.label import LAYERS, inspect_upload, label_upload, marks_of, resolve_watermark
 
@@ -37,18 +38,18 @@ def _pairs(text: str | None) -> dict[str, str]:
 
 @router.post("", response_class=Response)
 async def label(
-    caller: SignedIn,
+    caller: LicenseeOnly,
     database: Db,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="The generated audio file.")],
-    licensee_id: Annotated[int, Form()],
-    model_id: Annotated[int, Form()],
+    licensee_id: Annotated[Id, Form()],
+    model_id: Annotated[Id, Form()],
     composite: Annotated[bool, Form()] = False,
-    licence_ref: Annotated[str | None, Form()] = None,
-    consent_ref: Annotated[str | None, Form()] = None,
-    reservations: Annotated[str | None, Form(description="ENTRY=USE,...")] = None,
-    reservation_note: Annotated[str | None, Form()] = None,
-    layers: Annotated[str, Form()] = ",".join(LAYERS),
+    licence_ref: Annotated[Reference | None, Form()] = None,
+    consent_ref: Annotated[Reference | None, Form()] = None,
+    reservations: Annotated[Note | None, Form(description="ENTRY=USE,...")] = None,
+    reservation_note: Annotated[Note | None, Form()] = None,
+    layers: Annotated[Code, Form()] = ",".join(LAYERS),
 ) -> Response:
     """Label an output; the answer is the labelled file, its ids in the headers."""
     data, result, record = label_upload(
@@ -92,7 +93,9 @@ async def inspect(
 
 
 @router.get("/watermarks/{watermark_id}")
-def watermark(database: Db, caller: Caller, watermark_id: str) -> dict[str, Any]:
+def watermark(
+    database: Db, caller: Caller, watermark_id: Annotated[str, Path(max_length=8)]
+) -> dict[str, Any]:
     """Public: what a watermark id (8 hex digits) was issued for, and its log entry."""
     try:
         value = int(watermark_id, 16)
@@ -105,6 +108,8 @@ def watermark(database: Db, caller: Caller, watermark_id: str) -> dict[str, Any]
 
 
 @router.get("/licensees/{licensee_id}/watermarks")
-def licensee_watermarks(database: Db, caller: SignedIn, licensee_id: int) -> list[dict[str, Any]]:
-    """The watermark ids issued for one licensee's outputs (that licensee, CMOs, auditors)."""
+def licensee_watermarks(
+    database: Db, caller: LicenseeOrAuditor, licensee_id: Id
+) -> list[dict[str, Any]]:
+    """The watermark ids issued for one licensee's outputs (that licensee and auditors)."""
     return [dataclasses.asdict(record) for record in marks_of(database, caller, licensee_id)]

@@ -7,41 +7,42 @@ import shutil
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from sostenuto import registry
-from sostenuto.api.deps import Caller, Db, SignedIn
+from sostenuto.api.deps import Caller, CmoAdmin, Db, LicenseeOnly, SignedIn
+from sostenuto.api.params import Code, Codes, Count, Id, Label, Name, ShortName, Title, Year
 
 router = APIRouter(prefix="/api/v1/registry", tags=["registry"])
 
 
 class AgreementRequest(BaseModel):
-    cmo_id: int
-    partner_cmo_id: int
-    territories: list[str] = Field(examples=[["ES"]])
-    uses: list[str] = Field(examples=[["train-genai"]])
+    cmo_id: Id
+    partner_cmo_id: Id
+    territories: Codes = Field(examples=[["ES"]])
+    uses: Codes = Field(examples=[["train-genai"]])
     admin_fee: Decimal = Field(examples=["0.10"])
     valid_from: dt.date
     valid_to: dt.date | None = None
 
 
 class PerformerRequest(BaseModel):
-    name: str
-    isni: str | None = Field(default=None, examples=["0000000412345671"])
-    ipn: str | None = None
-    nationality: str | None = None
-    residence: str | None = None
-    cmo_id: int | None = None
+    name: Name
+    isni: Code | None = Field(default=None, examples=["0000000412345671"])
+    ipn: Code | None = None
+    nationality: Code | None = None
+    residence: Code | None = None
+    cmo_id: Id | None = None
 
 
 class MandateRequest(BaseModel):
-    performer_id: int
-    cmo_id: int
-    territories: list[str] = Field(examples=[["WW"]])
-    uses: list[str] = Field(examples=[["train-genai", "voice-clone"]])
+    performer_id: Id
+    cmo_id: Id
+    territories: Codes = Field(examples=[["WW"]])
+    uses: Codes = Field(examples=[["train-genai", "voice-clone"]])
     valid_from: dt.date
     valid_to: dt.date | None = None
 
@@ -51,45 +52,54 @@ class EndRequest(BaseModel):
 
 
 class ContributionRequest(BaseModel):
-    performer_id: int
+    performer_id: Id
     featured: bool = False
     kind: Literal["voice", "instrument"]
-    instrument: str | None = None
+    instrument: Label | None = None
     weight: Decimal = Decimal(1)
 
 
 class RecordingRequest(BaseModel):
-    cmo_id: int
-    isrc: str = Field(examples=["ES-A7Q-24-00001"])
-    title: str
-    duration_ms: int | None = None
-    fixation_year: int | None = None
-    audio_sha256: str | None = None
-    contributions: list[ContributionRequest] = Field(default_factory=list)
+    cmo_id: Id
+    isrc: Code = Field(examples=["ES-A7Q-24-00001"])
+    title: Title
+    duration_ms: Count | None = None
+    fixation_year: Year | None = None
+    audio_sha256: Code | None = None
+    contributions: list[ContributionRequest] = Field(default_factory=list, max_length=1000)
 
 
 class LicenseeRequest(BaseModel):
-    name: str
+    name: Name
     kind: Literal["developer", "platform"]
-    country: str | None = None
+    country: Code | None = None
 
 
 class ModelRequest(BaseModel):
-    name: str
-    version: str
-    purpose: str
+    name: ShortName
+    version: Label
+    purpose: Title
 
 
 class LicenceRequest(BaseModel):
-    cmo_id: int
-    licensee_id: int
-    uses: list[str]
-    territories: list[str]
+    cmo_id: Id
+    licensee_id: Id
+    uses: Codes
+    territories: Codes
     valid_from: dt.date
     valid_to: dt.date | None = None
-    tariff_ref: str | None = None
+    tariff_ref: Label | None = None
     extended: bool = False
-    conditions: list[str] = Field(default_factory=list)
+    conditions: Codes = Field(default_factory=list)
+    model_id: Id | None = Field(
+        default=None, description="License one model version only (default: every model)."
+    )
+
+
+class SuspendRequest(BaseModel):
+    effective_from: dt.date | None = Field(
+        default=None, description="First day the licence no longer counts (today or later)."
+    )
 
 
 class RowErrorOut(BaseModel):
@@ -119,14 +129,14 @@ def list_cmos(database: Db, caller: Caller) -> list[registry.CmoInfo]:
 
 
 @router.post("/agreements", response_model=registry.AgreementInfo, status_code=201)
-def add_agreement(body: AgreementRequest, database: Db, caller: SignedIn) -> registry.AgreementInfo:
+def add_agreement(body: AgreementRequest, database: Db, caller: CmoAdmin) -> registry.AgreementInfo:
     """Record that ``cmo_id`` represents ``partner_cmo_id``'s members (that CMO's admin)."""
     with database.transaction() as session:
         return registry.add_agreement(session, caller, **body.model_dump())
 
 
 @router.get("/cmos/{cmo_id}/agreements", response_model=list[registry.AgreementInfo])
-def list_agreements(cmo_id: int, database: Db, caller: SignedIn) -> list[registry.AgreementInfo]:
+def list_agreements(cmo_id: Id, database: Db, caller: SignedIn) -> list[registry.AgreementInfo]:
     with database.reader() as session:
         return registry.list_agreements(session, caller, cmo_id=cmo_id)
 
@@ -135,20 +145,20 @@ def list_agreements(cmo_id: int, database: Db, caller: SignedIn) -> list[registr
 
 
 @router.post("/performers", response_model=registry.PerformerInfo, status_code=201)
-def add_performer(body: PerformerRequest, database: Db, caller: SignedIn) -> registry.PerformerInfo:
+def add_performer(body: PerformerRequest, database: Db, caller: CmoAdmin) -> registry.PerformerInfo:
     with database.transaction() as session:
         return registry.add_performer(session, caller, **body.model_dump())
 
 
 @router.get("/performers/{performer_id}", response_model=registry.PerformerDetail)
-def show_performer(performer_id: int, database: Db, caller: SignedIn) -> registry.PerformerDetail:
+def show_performer(performer_id: Id, database: Db, caller: SignedIn) -> registry.PerformerDetail:
     """A performer, with the mandates the caller may see."""
     with database.reader() as session:
         return registry.show_performer(session, caller, performer_id)
 
 
 @router.post("/mandates", response_model=registry.MandateInfo, status_code=201)
-def add_mandate(body: MandateRequest, database: Db, caller: SignedIn) -> registry.MandateInfo:
+def add_mandate(body: MandateRequest, database: Db, caller: CmoAdmin) -> registry.MandateInfo:
     """Record a mandate; 409 if it overlaps another (any CMO) for a territory and a use."""
     with database.transaction() as session:
         return registry.add_mandate(session, caller, **body.model_dump())
@@ -158,8 +168,8 @@ def add_mandate(body: MandateRequest, database: Db, caller: SignedIn) -> registr
 def list_mandates(
     database: Db,
     caller: SignedIn,
-    cmo_id: int | None = None,
-    performer_id: int | None = None,
+    cmo_id: Id | None = None,
+    performer_id: Id | None = None,
     on_date: dt.date | None = None,
 ) -> list[registry.MandateInfo]:
     with database.reader() as session:
@@ -168,9 +178,16 @@ def list_mandates(
         )
 
 
+@router.post("/mandates/{mandate_id}/confirm", response_model=registry.MandateInfo)
+def confirm_mandate(mandate_id: Id, database: Db, caller: CmoAdmin) -> registry.MandateInfo:
+    """Confirm a pending mandate (the CMO that represents the performer today may)."""
+    with database.transaction() as session:
+        return registry.confirm_mandate(session, caller, mandate_id)
+
+
 @router.post("/mandates/{mandate_id}/end", response_model=registry.MandateInfo)
 def end_mandate(
-    mandate_id: int, body: EndRequest, database: Db, caller: SignedIn
+    mandate_id: Id, body: EndRequest, database: Db, caller: CmoAdmin
 ) -> registry.MandateInfo:
     with database.transaction() as session:
         return registry.end_mandate(session, caller, mandate_id, on=body.on)
@@ -180,7 +197,7 @@ def end_mandate(
 
 
 @router.post("/recordings", response_model=registry.RecordingInfo, status_code=201)
-def add_recording(body: RecordingRequest, database: Db, caller: SignedIn) -> registry.RecordingInfo:
+def add_recording(body: RecordingRequest, database: Db, caller: CmoAdmin) -> registry.RecordingInfo:
     """Add a recording and its contributions to a CMO's catalogue, all or nothing."""
     values = body.model_dump(exclude={"contributions"})
     contributions = [registry.NewContribution(**item.model_dump()) for item in body.contributions]
@@ -190,7 +207,7 @@ def add_recording(body: RecordingRequest, database: Db, caller: SignedIn) -> reg
 
 @router.get("/recordings/{isrc}", response_model=registry.RecordingInfo | registry.RecordingBasics)
 def show_recording(
-    isrc: str, database: Db, caller: Caller
+    isrc: Code, database: Db, caller: Caller
 ) -> registry.RecordingInfo | registry.RecordingBasics:
     """ISRC, title and year for anyone; everything for its CMO's admin and auditors."""
     with database.reader() as session:
@@ -201,7 +218,7 @@ def show_recording(
     "/recordings/{isrc}/contributions", response_model=registry.ContributionInfo, status_code=201
 )
 def add_contribution(
-    isrc: str, body: ContributionRequest, database: Db, caller: SignedIn
+    isrc: Code, body: ContributionRequest, database: Db, caller: CmoAdmin
 ) -> registry.ContributionInfo:
     with database.transaction() as session:
         return registry.add_contribution(session, caller, recording=isrc, **body.model_dump())
@@ -210,9 +227,9 @@ def add_contribution(
 @router.post("/imports", response_model=ImportResult)
 def import_catalogue(
     database: Db,
-    caller: SignedIn,
-    file: UploadFile = File(description="A CSV or DDEX-style JSON catalogue."),
-    cmo_id: int = Query(),
+    caller: CmoAdmin,
+    file: Annotated[UploadFile, File(description="A CSV or DDEX-style JSON catalogue.")],
+    cmo_id: Annotated[Id, Query()],
     format: Literal["csv", "ddex-json"] | None = Query(default=None),
 ) -> ImportResult:
     """Bulk-import a catalogue file; bad rows come back with their line and reason."""
@@ -237,7 +254,7 @@ def import_catalogue(
 
 
 @router.post("/licensees", response_model=registry.LicenseeInfo, status_code=201)
-def add_licensee(body: LicenseeRequest, database: Db, caller: SignedIn) -> registry.LicenseeInfo:
+def add_licensee(body: LicenseeRequest, database: Db, caller: CmoAdmin) -> registry.LicenseeInfo:
     with database.transaction() as session:
         return registry.add_licensee(session, caller, **body.model_dump())
 
@@ -250,7 +267,7 @@ def list_licensees(database: Db, caller: SignedIn) -> list[registry.LicenseeInfo
 
 @router.post("/licensees/{licensee_id}/models", response_model=registry.ModelInfo, status_code=201)
 def add_model(
-    licensee_id: int, body: ModelRequest, database: Db, caller: SignedIn
+    licensee_id: Id, body: ModelRequest, database: Db, caller: LicenseeOnly
 ) -> registry.ModelInfo:
     """A licensee declares one of its models."""
     with database.transaction() as session:
@@ -258,13 +275,13 @@ def add_model(
 
 
 @router.get("/licensees/{licensee_id}/models", response_model=list[registry.ModelInfo])
-def list_models(licensee_id: int, database: Db, caller: SignedIn) -> list[registry.ModelInfo]:
+def list_models(licensee_id: Id, database: Db, caller: SignedIn) -> list[registry.ModelInfo]:
     with database.reader() as session:
         return registry.list_models(session, caller, licensee_id=licensee_id)
 
 
 @router.post("/licences", response_model=registry.LicenceInfo, status_code=201)
-def grant_licence(body: LicenceRequest, database: Db, caller: SignedIn) -> registry.LicenceInfo:
+def grant_licence(body: LicenceRequest, database: Db, caller: CmoAdmin) -> registry.LicenceInfo:
     """A CMO's admin grants a licence (extended ones only where jurisdiction rules allow)."""
     with database.transaction() as session:
         return registry.grant_licence(session, caller, **body.model_dump())
@@ -272,7 +289,7 @@ def grant_licence(body: LicenceRequest, database: Db, caller: SignedIn) -> regis
 
 @router.get("/licences", response_model=list[registry.LicenceInfo])
 def list_licences(
-    database: Db, caller: SignedIn, cmo_id: int | None = None, licensee_id: int | None = None
+    database: Db, caller: SignedIn, cmo_id: Id | None = None, licensee_id: Id | None = None
 ) -> list[registry.LicenceInfo]:
     """A licensee sees its own licences, a CMO admin its CMO's grants, auditors all."""
     with database.reader() as session:
@@ -280,9 +297,14 @@ def list_licences(
 
 
 @router.post("/licences/{licence_id}/suspend", response_model=registry.LicenceInfo)
-def suspend_licence(licence_id: int, database: Db, caller: SignedIn) -> registry.LicenceInfo:
+def suspend_licence(
+    licence_id: Id, database: Db, caller: CmoAdmin, body: SuspendRequest | None = None
+) -> registry.LicenceInfo:
+    """Suspend a licence from a day (today by default); use before it stays licensed."""
     with database.transaction() as session:
-        return registry.suspend_licence(session, caller, licence_id)
+        return registry.suspend_licence(
+            session, caller, licence_id, effective_from=body.effective_from if body else None
+        )
 
 
 # ---------------------------------------------------------------- audit
@@ -292,8 +314,8 @@ def suspend_licence(licence_id: int, database: Db, caller: SignedIn) -> registry
 def list_audit(
     database: Db,
     caller: SignedIn,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
+    entity_type: Code | None = None,
+    entity_id: Code | None = None,
     limit: int = Query(default=100, ge=1, le=10_000),
 ) -> list[registry.AuditEntry]:
     """The audit trail, newest first (auditors)."""

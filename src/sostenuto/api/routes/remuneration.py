@@ -13,45 +13,46 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from sostenuto import remuneration
-from sostenuto.api.deps import Caller, Db, SignedIn
+from sostenuto.api.deps import Caller, CmoAdmin, Db, LicenseeOrCmoAdmin, SignedIn
+from sostenuto.api.params import Code, Count, Id, Minor
 from sostenuto.storage.models.remuneration import Statement, Tariff
 
 router = APIRouter(prefix="/api/v1/remuneration", tags=["remuneration"])
 
 
 class BandModel(BaseModel):
-    fee_minor: int = Field(ge=0)
-    max_recordings: int | None = Field(default=None, ge=0)
-    max_revenue_minor: int | None = Field(default=None, ge=0)
+    fee_minor: Minor
+    max_recordings: Count | None = None
+    max_revenue_minor: Minor | None = None
 
 
 class TariffRequest(BaseModel):
-    licence_id: int
-    currency: str = Field(examples=["SEK"])
+    licence_id: Id
+    currency: Code = Field(examples=["SEK"])
     valid_from: dt.date
     valid_to: dt.date | None = None
-    training_fee_minor: int = 0
-    training_bands: list[BandModel] = []
-    revenue_share_bp: int = Field(default=0, description="1/10 000ths of revenue: 500 = 5 %")
-    revenue_minimum_minor: int = 0
-    per_output_minor: int = 0
+    training_fee_minor: Minor = 0
+    training_bands: list[BandModel] = Field(default=[], max_length=64)
+    revenue_share_bp: Count = Field(default=0, description="1/10 000ths of revenue: 500 = 5 %")
+    revenue_minimum_minor: Minor = 0
+    per_output_minor: Minor = 0
 
 
 class RuleRequest(BaseModel):
-    featured_weight: int
-    non_featured_weight: int
+    featured_weight: Count
+    non_featured_weight: Count
 
 
 class RevenueReportRequest(BaseModel):
-    licence_id: int
-    period: str = Field(examples=["2026-Q3"])
-    currency: str
-    revenue_minor: int
+    licence_id: Id
+    period: Code = Field(examples=["2026-Q3"])
+    currency: Code
+    revenue_minor: Minor
 
 
 class ClaimRequest(BaseModel):
-    performer_id: int
-    cmo_id: int
+    performer_id: Id
+    cmo_id: Id
 
 
 def _tariff(t: Tariff) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def _statement(s: Statement, *, full: bool) -> dict[str, Any]:
 
 @router.get("/tariffs")
 def list_tariffs(
-    database: Db, caller: Caller, licence_id: int | None = None
+    database: Db, caller: Caller, licence_id: Id | None = None
 ) -> list[dict[str, Any]]:
     with database.reader() as session:
         return [
@@ -94,7 +95,7 @@ def list_tariffs(
 
 
 @router.post("/tariffs", status_code=201)
-def add_tariff(body: TariffRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+def add_tariff(body: TariffRequest, database: Db, caller: CmoAdmin) -> dict[str, Any]:
     spec = remuneration.TariffSpec(
         **body.model_dump(exclude={"training_bands"}),
         training_bands=tuple(remuneration.Band(**b.model_dump()) for b in body.training_bands),
@@ -104,7 +105,7 @@ def add_tariff(body: TariffRequest, database: Db, caller: SignedIn) -> dict[str,
 
 
 @router.put("/rules/{cmo_id}")
-def set_rule(cmo_id: int, body: RuleRequest, database: Db, caller: SignedIn) -> dict[str, int]:
+def set_rule(cmo_id: Id, body: RuleRequest, database: Db, caller: CmoAdmin) -> dict[str, int]:
     with database.transaction() as session:
         rule = remuneration.set_distribution_rule(
             session,
@@ -121,7 +122,9 @@ def set_rule(cmo_id: int, body: RuleRequest, database: Db, caller: SignedIn) -> 
 
 
 @router.post("/revenue-reports", status_code=201)
-def report_revenue(body: RevenueReportRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+def report_revenue(
+    body: RevenueReportRequest, database: Db, caller: LicenseeOrCmoAdmin
+) -> dict[str, Any]:
     with database.transaction() as session:
         report = remuneration.report_revenue(session, caller, **body.model_dump())
         return {
@@ -134,7 +137,7 @@ def report_revenue(body: RevenueReportRequest, database: Db, caller: SignedIn) -
 
 
 @router.get("/runs/{period}")
-def get_run(period: str, database: Db, caller: SignedIn) -> dict[str, Any]:
+def get_run(period: Code, database: Db, caller: SignedIn) -> dict[str, Any]:
     with database.reader() as session:
         run = remuneration.get_run(session, caller, period)
         return {
@@ -149,7 +152,7 @@ def get_run(period: str, database: Db, caller: SignedIn) -> dict[str, Any]:
 
 @router.get("/statements/{period}")
 def list_statements(
-    period: str,
+    period: Code,
     database: Db,
     caller: SignedIn,
     kind: Literal["performer", "cmo", "licensee"] | None = None,
@@ -161,9 +164,9 @@ def list_statements(
 
 @router.get("/statements/{period}/{kind}/{party_id}", response_model=None)
 def get_statement(
-    period: str,
-    kind: str,
-    party_id: int,
+    period: Code,
+    kind: Code,
+    party_id: Id,
     database: Db,
     caller: SignedIn,
     format: Literal["json", "csv"] = "json",
@@ -180,7 +183,9 @@ def get_statement(
 
 
 @router.post("/claims/{period}/settle")
-def settle_claim(period: str, body: ClaimRequest, database: Db, caller: SignedIn) -> dict[str, Any]:
+def settle_claim(
+    period: Code, body: ClaimRequest, database: Db, caller: CmoAdmin
+) -> dict[str, Any]:
     with database.transaction() as session:
         paid = remuneration.settle_claim(
             session, caller, period=period, performer_id=body.performer_id, cmo_id=body.cmo_id

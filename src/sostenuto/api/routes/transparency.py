@@ -7,41 +7,54 @@ client or a Sostenuto witness is given.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from sostenuto.api.deps import AppSettings, Caller, Db, SignedIn
+from sostenuto.api.deps import AppSettings, AuditorOnly, Caller, Db, LicenseeOrCmoAdmin
+from sostenuto.api.params import Code, Document, Id, LogIndex, LogSize
+from sostenuto.declarations import declare, declare_batch, training_summary
 from sostenuto.errors import IntegrityFailure
 from sostenuto.transparency import (
     add_cosignatures,
     checkpoint,
     consistency_bundle,
-    declare,
-    declare_batch,
     inclusion_bundle,
     read_entries,
     read_tile,
     summary_pdf,
-    training_summary,
     verifier_key,
     verify_consistency_bundle,
     verify_receipt,
 )
 from sostenuto.transparency._store import entry_at
-from sostenuto.transparency._tiles import TILE_WIDTH, encode_bundle, parse_index_path
+from sostenuto.transparency._tiles import TILE_WIDTH, encode_bundle, parse_index_path, parse_level
 
 router = APIRouter(prefix="/api/v1/log", tags=["transparency"])
 tiles_router = APIRouter(prefix="/log", tags=["transparency tiles"])
 
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
+# One spelling per tile (C2SP tlog-tiles); any other is answered 404, as a missing tile is.
+TileLevel = Annotated[
+    str, Path(description="The tile level: 0 to 63 in decimal, no leading zeros.", examples=["0"])
+]
+TilePath = Annotated[
+    str,
+    Path(
+        description="The tile index in 3-digit groups, all but the last prefixed x, and "
+        "`.p/<W>` for a partial tile of width 1 to 255: `x001/x234/067`, `000.p/17`.",
+        examples=["000", "000.p/1"],
+    ),
+]
 _FRESH = {"Cache-Control": "no-cache"}
 
 
 class EntryIn(BaseModel):
-    type: str = Field(description="dataset-manifest, training-run, output-declaration, ...")
+    type: Code = Field(
+        max_length=32, description="dataset-manifest, training-run, output-declaration, ..."
+    )
     payload: dict[str, Any]
 
 
@@ -50,12 +63,12 @@ class BatchIn(BaseModel):
 
 
 class CosignedIn(BaseModel):
-    note: str = Field(description="A checkpoint of this log with witness cosignature lines.")
+    note: Document = Field(description="A checkpoint of this log with witness cosignature lines.")
 
 
 class VerifyIn(BaseModel):
     bundle: dict[str, Any]
-    verifier_key: str | None = Field(
+    verifier_key: Document | None = Field(
         default=None, description="Key to verify against; default: this log's own key."
     )
 
@@ -73,13 +86,15 @@ def get_checkpoint(database: Db, settings: AppSettings) -> dict[str, Any]:
 
 @router.post("/entries", status_code=201)
 def post_entry(
-    body: EntryIn, database: Db, settings: AppSettings, caller: SignedIn
+    body: EntryIn, database: Db, settings: AppSettings, caller: LicenseeOrCmoAdmin
 ) -> dict[str, Any]:
     return declare(database, settings, caller, body.type, body.payload).__dict__
 
 
 @router.post("/batches", status_code=201)
-def post_batch(body: BatchIn, database: Db, settings: AppSettings, caller: SignedIn) -> list[Any]:
+def post_batch(
+    body: BatchIn, database: Db, settings: AppSettings, caller: LicenseeOrCmoAdmin
+) -> list[Any]:
     receipts = declare_batch(
         database, settings, caller, [(e.type, e.payload) for e in body.entries]
     )
@@ -87,7 +102,7 @@ def post_batch(body: BatchIn, database: Db, settings: AppSettings, caller: Signe
 
 
 @router.get("/entries/{index}")
-def get_entry(index: int, database: Db) -> dict[str, Any]:
+def get_entry(index: LogIndex, database: Db) -> dict[str, Any]:
     import orjson
 
     with database.reader() as session:
@@ -103,18 +118,18 @@ def get_entry(index: int, database: Db) -> dict[str, Any]:
 
 
 @router.get("/proofs/inclusion/{index}")
-def get_inclusion(index: int, database: Db, size: int | None = None) -> dict[str, Any]:
+def get_inclusion(index: LogIndex, database: Db, size: LogSize | None = None) -> dict[str, Any]:
     return inclusion_bundle(database, index, size)
 
 
 @router.get("/proofs/consistency")
-def get_consistency(database: Db, first: int, second: int | None = None) -> dict[str, Any]:
+def get_consistency(database: Db, first: LogSize, second: LogSize | None = None) -> dict[str, Any]:
     return consistency_bundle(database, first, second)
 
 
 @router.post("/cosignatures")
 def post_cosignatures(
-    body: CosignedIn, database: Db, settings: AppSettings, caller: SignedIn
+    body: CosignedIn, database: Db, settings: AppSettings, caller: AuditorOnly
 ) -> dict[str, list[str]]:
     """A witness (auditor token) hands over its cosignature; known witnesses' are kept."""
     return {"accepted": add_cosignatures(database, settings, caller, body.note)}
@@ -140,13 +155,13 @@ def post_verify(body: VerifyIn, settings: AppSettings) -> dict[str, Any]:
 
 
 @router.get("/summaries/{model_id}.pdf", response_class=Response)
-def get_summary_pdf(model_id: int, database: Db, caller: Caller) -> Response:
+def get_summary_pdf(model_id: Id, database: Db, caller: Caller) -> Response:
     pdf = summary_pdf(training_summary(database, caller, model_id))
     return Response(pdf, media_type="application/pdf")
 
 
 @router.get("/summaries/{model_id}")
-def get_summary(model_id: int, database: Db, caller: Caller) -> dict[str, Any]:
+def get_summary(model_id: Id, database: Db, caller: Caller) -> dict[str, Any]:
     return training_summary(database, caller, model_id)
 
 
@@ -156,16 +171,16 @@ def tile_checkpoint(database: Db, settings: AppSettings) -> PlainTextResponse:
 
 
 @tiles_router.get("/tile/entries/{path:path}", response_class=Response)
-def tile_entries(path: str, database: Db) -> Response:
+def tile_entries(path: TilePath, database: Db) -> Response:
     index, width = parse_index_path(path)
     data = encode_bundle(read_entries(database, index * TILE_WIDTH, width))
     headers = _IMMUTABLE if width == TILE_WIDTH else _FRESH
     return Response(data, media_type="application/octet-stream", headers=headers)
 
 
-@tiles_router.get("/tile/{level:int}/{path:path}", response_class=Response)
-def tile_hashes(level: int, path: str, database: Db) -> Response:
+@tiles_router.get("/tile/{level}/{path:path}", response_class=Response)
+def tile_hashes(level: TileLevel, path: TilePath, database: Db) -> Response:
     index, width = parse_index_path(path)
-    data = read_tile(database, level, index, width)
+    data = read_tile(database, parse_level(level), index, width)
     # A partial tile of a given width never changes either: later tiles only extend it.
     return Response(data, media_type="application/octet-stream", headers=_IMMUTABLE)

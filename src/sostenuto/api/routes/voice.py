@@ -9,7 +9,15 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sostenuto.api.deps import AppSettings, Db, SignedIn
+from sostenuto.api.deps import (
+    AppSettings,
+    CmoAdmin,
+    CmoAdminOrAuditor,
+    Db,
+    LicenseeOrCmoAdmin,
+    TenantOrAuditor,
+)
+from sostenuto.api.params import Code, Id, TextId
 from sostenuto.voice import (
     Clip,
     declare_unauthorised,
@@ -26,8 +34,8 @@ router = APIRouter(prefix="/api/v1/voice", tags=["voice"])
 
 @router.post("/performers/{performer_id}/voiceprints", status_code=201)
 async def enrol(
-    performer_id: int,
-    caller: SignedIn,
+    performer_id: Id,
+    caller: CmoAdmin,
     database: Db,
     clips: Annotated[list[UploadFile], File(description="Reference recordings of the voice.")],
 ) -> list[dict[str, Any]]:
@@ -43,9 +51,9 @@ async def enrol(
 
 @router.get("/voiceprints")
 def voiceprints(
-    caller: SignedIn,
+    caller: CmoAdminOrAuditor,
     database: Db,
-    performer_id: int | None = None,
+    performer_id: Id | None = None,
     history: bool = False,
 ) -> list[dict[str, Any]]:
     """Voiceprints the caller may see (never the embeddings)."""
@@ -58,12 +66,12 @@ def voiceprints(
 
 @router.post("/screenings", status_code=201)
 async def screen(
-    caller: SignedIn,
+    caller: LicenseeOrCmoAdmin,
     database: Db,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="The audio to screen.")],
-    licensee_id: Annotated[int | None, Form()] = None,
-    territory: Annotated[str | None, Form()] = None,
+    licensee_id: Annotated[Id | None, Form()] = None,
+    territory: Annotated[Code | None, Form()] = None,
     on_date: Annotated[dt.date | None, Form()] = None,
     declare: Annotated[bool, Form(description="Declare unauthorised voices to the log.")] = False,
 ) -> dict[str, Any]:
@@ -85,7 +93,7 @@ async def screen(
 
 @router.get("/screenings")
 def screenings(
-    caller: SignedIn, database: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    caller: TenantOrAuditor, database: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
     """The newest screenings the caller may see."""
     with database.reader() as session:
@@ -93,13 +101,13 @@ def screenings(
 
 
 @router.get("/screenings/{screening_id}")
-def screening(screening_id: str, caller: SignedIn, database: Db) -> dict[str, Any]:
+def screening(screening_id: TextId, caller: TenantOrAuditor, database: Db) -> dict[str, Any]:
     with database.reader() as session:
         return get_screening(session, caller, screening_id).as_json()
 
 
 @router.get("/screenings/{screening_id}/timeline.svg", response_class=Response)
-def timeline(screening_id: str, caller: SignedIn, database: Db) -> Response:
+def timeline(screening_id: TextId, caller: TenantOrAuditor, database: Db) -> Response:
     """The report's timeline of matches as SVG."""
     with database.reader() as session:
         report = get_screening(session, caller, screening_id)
@@ -108,7 +116,7 @@ def timeline(screening_id: str, caller: SignedIn, database: Db) -> Response:
 
 @router.post("/screenings/{screening_id}/declarations")
 def declare(
-    screening_id: str, caller: SignedIn, database: Db, settings: AppSettings
+    screening_id: TextId, caller: LicenseeOrCmoAdmin, database: Db, settings: AppSettings
 ) -> dict[str, int]:
     """Declare the screening's unauthorised voices to the transparency log."""
     declared = declare_unauthorised(database, settings, caller, screening_id)

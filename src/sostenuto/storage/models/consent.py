@@ -48,6 +48,9 @@ class ConsentRule(Base):
     source: Mapped[str] = mapped_column(String(16), default="cmo")  # cmo, performer, opt-out
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(100))
+    # The CMO whose act the rule is (null: the local operator's); its authority is bounded
+    # by that CMO's mandates, and only it (or the performer) may revoke the rule.
+    cmo_id: Mapped[int | None] = mapped_column(ForeignKey("cmo.id"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -76,6 +79,9 @@ class Decision(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
     recording_id: Mapped[int] = mapped_column(ForeignKey("recording.id"), index=True)
+    model_id: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )  # the model version asked for
     use: Mapped[str] = mapped_column(String(32))
     territory: Mapped[str] = mapped_column(String(2))
     on_date: Mapped[dt.date] = mapped_column(Date)
@@ -96,6 +102,7 @@ class DecisionBatch(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
+    model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     use: Mapped[str] = mapped_column(String(32))
     territory: Mapped[str] = mapped_column(String(2))
     on_date: Mapped[dt.date] = mapped_column(Date)

@@ -89,6 +89,10 @@ class Mandate(Base):
     uses: Mapped[list[str]] = mapped_column(JSON)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # "pending" while the performer is represented by another CMO for the same uses and
+    # territories, until the performer or that CMO confirms the transfer; only "active"
+    # mandates give a CMO authority.
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
 
 
 class Recording(Base):
@@ -160,6 +164,10 @@ class Licence(Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     tariff_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # The model version the licence covers (null: every model of the licensee).
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("ai_model.id"), nullable=True)
+    # The licence stops counting on and after this day; earlier days are untouched.
+    suspended_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     # An extended collective licence also covers non-members who have not opted out, where
     # the territory's jurisdiction rule allows it.
     extended: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -10,37 +10,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from sostenuto import consent
 from sostenuto.auth import Principal
-from sostenuto.consent._rules import _acting_cmos, _authorise, view
-from sostenuto.consent._types import RuleView
-from sostenuto.errors import InvalidInput, NotFound
+from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
-from sostenuto.storage.models.consent import ConsentRule
 from sostenuto.transparency import Receipt, declare
 
 
-def change_kind(rule: RuleView) -> str:
+def change_kind(rule: consent.RuleView) -> str:
     """What the rule's latest step means for the public: a reservation made or lifted."""
     if rule.revoked_from is not None:
         return "revoke" if rule.effect == "permit" else "opt-in"
     return "grant" if rule.effect == "permit" else "opt-out"
 
 
-def _declaring_cmo(database: Database, principal: Principal, rule: RuleView) -> int | None:
+def _declaring_cmo(database: Database, principal: Principal, rule: consent.RuleView) -> int | None:
+    # Only the CMO whose act the rule is may speak for it in the log.
+    consent.check_may_speak_for(principal, rule)
+    if rule.cmo_id is not None:
+        return rule.cmo_id
+    if rule.scope == "cmo":
+        return rule.scope_id
     with database.reader() as session:
-        # Only whoever may change the rule may speak for it in the log.
-        _authorise(session, principal, rule.scope, rule.scope_id, opt_out=rule.source == "opt-out")
-        if principal.cmo_id is not None:
-            return principal.cmo_id
-        if rule.scope == "cmo":
-            return rule.scope_id
-        # The operator acts for whichever CMO represents the scope; the lowest id is stable.
-        acting = _acting_cmos(session, rule.scope, rule.scope_id, opt_out=False)
+        # The operator's rule: declared for whichever CMO represents the scope today (the
+        # lowest id is stable).
+        acting = consent.representing_cmos(session, rule.scope, rule.scope_id)
     return min(acting) if acting else None
 
 
-def consent_change_payload(rule: RuleView, cmo_id: int) -> dict[str, Any]:
+def consent_change_payload(rule: consent.RuleView, cmo_id: int) -> dict[str, Any]:
     """The ``consent-change`` entry for a rule's creation or revocation."""
     payload: dict[str, Any] = {
         "cmo_id": cmo_id,
@@ -59,7 +58,7 @@ def consent_change_payload(rule: RuleView, cmo_id: int) -> dict[str, Any]:
 
 
 def publish_rule_change(
-    database: Database, settings: Settings, principal: Principal, rule: RuleView
+    database: Database, settings: Settings, principal: Principal, rule: consent.RuleView
 ) -> Receipt | None:
     """Declare the rule's current state (made, or revoked) as a ``consent-change`` entry.
 
@@ -71,12 +70,13 @@ def publish_rule_change(
     cmo_id = _declaring_cmo(database, principal, rule)
     if cmo_id is None:
         return None
+    # A consent-change cites no decision, so the log's own declare takes it as it is.
     return declare(
         database, settings, principal, "consent-change", consent_change_payload(rule, cmo_id)
     )
 
 
-def rule_with_entry(rule: RuleView, receipt: Receipt | None) -> dict[str, Any]:
+def rule_with_entry(rule: consent.RuleView, receipt: Receipt | None) -> dict[str, Any]:
     """A rule as the front ends show it after publishing: its fields and its log entry."""
     return {**rule.as_json(), "log_entry": receipt.as_json() if receipt else None}
 
@@ -86,10 +86,7 @@ def publish_rule(
 ) -> Receipt:
     """(Re)declare a stored rule by id; refuses rules that are not for the public record."""
     with database.reader() as session:
-        row = session.get(ConsentRule, rule_id)
-        if row is None:
-            raise NotFound(f"no consent rule with id {rule_id}")
-        rule = view(row)
+        rule = consent.get_rule(session, principal, rule_id)
     if rule.licensee_id is not None:
         raise InvalidInput(
             f"rule {rule_id} is for licensee {rule.licensee_id} alone: it is part of a private"
