@@ -453,36 +453,10 @@ def get_decision(session: Session, principal: Principal, decision_id: str) -> De
     those on its repertoire."""
     principal.require("licensee", "cmo-admin", "auditor")
     if "." in decision_id:
-        batch_id, _, position = decision_id.partition(".")
-        batch = session.get(DecisionBatch, batch_id)
-        if batch is None or not position.isdigit() or int(position) >= batch.size:
+        found = get_decisions(session, principal, [decision_id]).get(decision_id)
+        if found is None:
             raise NotFound(f"no decision {decision_id!r}")
-        payload = orjson.loads(zlib.decompress(batch.payload))
-        index = int(position)
-        recording_id = payload["recording_ids"][index] if "recording_ids" in payload else None
-        _visible(
-            session,
-            principal,
-            decision_id,
-            licensee_id=batch.licensee_id,
-            on_date=batch.on_date,
-            recording_id=recording_id,
-            performer_id=payload.get("performer_id"),
-        )
-        basis = Basis.from_json(payload["bases"][payload["basis_index"][index]])
-        return result_from_basis(
-            decision_id,
-            basis,
-            recording_id=recording_id,
-            # A batch asked by ISRC keeps them; one asked by row id answers with ids only.
-            isrc=payload["isrcs"][index] if "isrcs" in payload else None,
-            performer_id=payload.get("performer_id"),
-            licensee_id=batch.licensee_id,
-            use=batch.use,
-            territory=batch.territory,
-            on_date=batch.on_date,
-            model_id=batch.model_id,
-        )
+        return found
     row = session.get(Decision, decision_id)
     if row is None:
         raise NotFound(f"no decision {decision_id!r}")
