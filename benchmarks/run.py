@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["consent", "log", "identify", "labelling", "voice", "remuneration"]
+BENCHMARKS = ["consent", "log", "identify", "labelling", "voice", "remuneration", "search"]
 
 
 def main(argv: list[str]) -> int:

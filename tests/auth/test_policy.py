@@ -1,9 +1,10 @@
 """The policy table, walked whole: every action × role × tenant against a table written here.
 
-Each row reads ``cmo=... lic=... aud=... pub=...``; the three letters of a role are the answer
-(``Y`` allowed, ``N`` refused) for an object of its **own** tenant, of **another** tenant, and
-of another tenant that its CMO **represents** (the performer or a recording's contributor is
-its member: the ``represents`` fact a service computes). The local operator passes everything.
+Each row reads ``cmo=... lic=... aud=... pub=... per=...``; the three letters of a role are
+the answer (``Y`` allowed, ``N`` refused) for an object of its **own** tenant, of **another**
+tenant, and of another tenant that its CMO **represents** (the performer or a recording's
+contributor is its member: the ``represents`` fact a service computes). A performer's own
+object is the one of its own performer id. The local operator passes everything.
 A new action fails :func:`test_every_action_has_an_expected_row` until it gets a row here.
 """
 
@@ -27,75 +28,75 @@ from sostenuto.errors import Forbidden
 
 EXPECTED: dict[str, str] = {
     # registry
-    "cmo.list": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "cmo.register": "cmo=NNN lic=NNN aud=NNN pub=NNN",
-    "agreement.add": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "agreement.list": "cmo=YNN lic=NNN aud=YYY pub=NNN",
-    "performer.add": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "performer.read": "cmo=YNY lic=NNN aud=YYY pub=NNN",
-    "mandate.add": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "mandate.list": "cmo=YNN lic=NNN aud=YYY pub=NNN",
-    "mandate.end": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "mandate.confirm": "cmo=NNY lic=NNN aud=NNN pub=NNN",
-    "recording.add": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "recording.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "recording.read-full": "cmo=YNN lic=NNN aud=YYY pub=NNN",
-    "recording.change": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "catalogue.import": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "licensee.add": "cmo=YYY lic=NNN aud=NNN pub=NNN",
-    "licensee.list": "cmo=YYY lic=YNN aud=YYY pub=NNN",
-    "model.add": "cmo=NNN lic=YNN aud=NNN pub=NNN",
-    "model.list": "cmo=YYY lic=YNN aud=YYY pub=NNN",
-    "licence.grant": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "licence.list": "cmo=YNN lic=YNN aud=YYY pub=NNN",
-    "licence.suspend": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "audit.read": "cmo=NNN lic=NNN aud=YYY pub=NNN",
+    "cmo.list": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "cmo.register": "cmo=NNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "agreement.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "agreement.list": "cmo=YNN lic=NNN aud=YYY pub=NNN per=NNN",
+    "performer.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "performer.read": "cmo=YNY lic=NNN aud=YYY pub=NNN per=NNN",
+    "mandate.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "mandate.list": "cmo=YNN lic=NNN aud=YYY pub=NNN per=NNN",
+    "mandate.end": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "mandate.confirm": "cmo=NNY lic=NNN aud=NNN pub=NNN per=NNN",
+    "recording.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "recording.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "recording.read-full": "cmo=YNN lic=NNN aud=YYY pub=NNN per=NNN",
+    "recording.change": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "catalogue.import": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "licensee.add": "cmo=YYY lic=NNN aud=NNN pub=NNN per=NNN",
+    "licensee.list": "cmo=YYY lic=YNN aud=YYY pub=NNN per=NNN",
+    "model.add": "cmo=NNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "model.list": "cmo=YYY lic=YNN aud=YYY pub=NNN per=NNN",
+    "licence.grant": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "licence.list": "cmo=YNN lic=YNN aud=YYY pub=NNN per=NNN",
+    "licence.suspend": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "audit.read": "cmo=NNN lic=NNN aud=YYY pub=NNN per=NNN",
     # consent
-    "jurisdiction.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "jurisdiction.set": "cmo=NNN lic=NNN aud=NNN pub=NNN",
-    "export.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "decision.request": "cmo=NNN lic=YNN aud=NNN pub=NNN",
-    "decision.preview": "cmo=NNY lic=NNN aud=YYY pub=NNN",
-    "decision.read": "cmo=NNY lic=YNN aud=YYY pub=NNN",
-    "rule.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "rule.read-private": "cmo=YNN lic=YNN aud=YYY pub=NNN",
-    "rule.change": "cmo=YNY lic=NNN aud=NNN pub=NNN",
-    "rule.revoke": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "rule.publish": "cmo=YNY lic=NNN aud=NNN pub=NNN",
+    "jurisdiction.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "jurisdiction.set": "cmo=NNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "export.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "decision.request": "cmo=NNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "decision.preview": "cmo=NNY lic=NNN aud=YYY pub=NNN per=NNN",
+    "decision.read": "cmo=NNY lic=YNN aud=YYY pub=NNN per=YNN",
+    "rule.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "rule.read-private": "cmo=YNN lic=YNN aud=YYY pub=NNN per=YNN",
+    "rule.change": "cmo=YNY lic=NNN aud=NNN pub=NNN per=NNN",
+    "rule.revoke": "cmo=YNN lic=NNN aud=NNN pub=NNN per=YNN",
+    "rule.publish": "cmo=YNY lic=NNN aud=NNN pub=NNN per=NNN",
     # transparency log
-    "log.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "log.verify": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "log.declare": "cmo=YNN lic=YNN aud=NNN pub=NNN",
-    "log.cosign": "cmo=NNN lic=NNN aud=YYY pub=NNN",
-    "summary.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "summary.annex.read": "cmo=NNY lic=YNN aud=YYY pub=NNN",
+    "log.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "log.verify": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "log.declare": "cmo=YNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "log.cosign": "cmo=NNN lic=NNN aud=YYY pub=NNN per=NNN",
+    "summary.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "summary.annex.read": "cmo=NNY lic=YNN aud=YYY pub=NNN per=NNN",
     # labels
-    "label.apply": "cmo=NNN lic=YNN aud=NNN pub=NNN",
-    "label.inspect": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "watermark.resolve": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "watermarks.list": "cmo=NNN lic=YNN aud=YYY pub=NNN",
+    "label.apply": "cmo=NNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "label.inspect": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "watermark.resolve": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "watermarks.list": "cmo=NNN lic=YNN aud=YYY pub=NNN per=NNN",
     # remuneration
-    "tariff.read": "cmo=YYY lic=YYY aud=YYY pub=YYY",
-    "tariff.add": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "distribution-rule.set": "cmo=YNN lic=NNN aud=NNN pub=NNN",
-    "revenue.report": "cmo=YNN lic=YNN aud=NNN pub=NNN",
-    "remuneration.run": "cmo=NNN lic=NNN aud=NNN pub=NNN",
-    "remuneration.run.read": "cmo=YNN lic=YNN aud=YYY pub=NNN",
-    "statement.read": "cmo=YNY lic=YNN aud=YYY pub=NNN",
-    "claim.settle": "cmo=YNN lic=NNN aud=NNN pub=NNN",
+    "tariff.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
+    "tariff.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "distribution-rule.set": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "revenue.report": "cmo=YNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "remuneration.run": "cmo=NNN lic=NNN aud=NNN pub=NNN per=NNN",
+    "remuneration.run.read": "cmo=YNN lic=YNN aud=YYY pub=NNN per=NNN",
+    "statement.read": "cmo=YNY lic=YNN aud=YYY pub=NNN per=NNN",
+    "claim.settle": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
     # voice
-    "voiceprint.enrol": "cmo=NNY lic=NNN aud=NNN pub=NNN",
-    "voiceprint.read": "cmo=NNY lic=NNN aud=YYY pub=NNN",
-    "voice.screen": "cmo=YYY lic=YNN aud=NNN pub=NNN",
-    "voice.screening.read": "cmo=NNY lic=YNN aud=YYY pub=NNN",
-    "voice.declare": "cmo=NNY lic=YNN aud=NNN pub=NNN",
+    "voiceprint.enrol": "cmo=NNY lic=NNN aud=NNN pub=NNN per=NNN",
+    "voiceprint.read": "cmo=NNY lic=NNN aud=YYY pub=NNN per=NNN",
+    "voice.screen": "cmo=YYY lic=YNN aud=NNN pub=NNN per=NNN",
+    "voice.screening.read": "cmo=NNY lic=YNN aud=YYY pub=NNN per=NNN",
+    "voice.declare": "cmo=NNY lic=YNN aud=NNN pub=NNN per=NNN",
     # identification
-    "identify.check-output": "cmo=YYY lic=YYY aud=YYY pub=NNN",
-    "identify.index.read": "cmo=YYY lic=YYY aud=YYY pub=NNN",
-    "identify.screen-corpus": "cmo=NNN lic=YNN aud=NNN pub=NNN",
-    "identify.screen.read": "cmo=NNN lic=YNN aud=YYY pub=NNN",
-    "catalogue.maintain": "cmo=YYY lic=NNN aud=NNN pub=NNN",
-    "catalogue.measure": "cmo=YYY lic=NNN aud=YYY pub=NNN",
+    "identify.check-output": "cmo=YYY lic=YYY aud=YYY pub=NNN per=NNN",
+    "identify.index.read": "cmo=YYY lic=YYY aud=YYY pub=NNN per=NNN",
+    "identify.screen-corpus": "cmo=NNN lic=YNN aud=NNN pub=NNN per=NNN",
+    "identify.screen.read": "cmo=NNN lic=YNN aud=YYY pub=NNN per=NNN",
+    "catalogue.maintain": "cmo=YYY lic=NNN aud=NNN pub=NNN per=NNN",
+    "catalogue.measure": "cmo=YYY lic=NNN aud=YYY pub=NNN per=NNN",
 }
 
 # The caller of each role, bound to tenant 1; "another" tenant is 2.
@@ -104,6 +105,7 @@ CALLERS: dict[str, Principal] = {
     "lic": Principal("licensee:1", "licensee", licensee_id=1),
     "aud": Principal("auditor", "auditor"),
     "pub": Principal("public token", "public"),
+    "per": Principal("performer:1", "performer", performer_id=1),
 }
 # (cmo_id, licensee_id, represents) of an object: own tenant, another, another represented.
 SITUATIONS = ((1, 1, False), (2, 2, False), (2, 2, True))
@@ -115,7 +117,7 @@ def _parse(row: str) -> dict[str, str]:
 
 def test_the_expected_table_names_every_role() -> None:
     # A new role (e.g. "performer") needs its own column here and in the HTTP matrix.
-    assert set(ROLES) == {"cmo-admin", "licensee", "auditor", "public"}
+    assert set(ROLES) == {"cmo-admin", "licensee", "auditor", "public", "performer"}
     assert {role for rule in POLICY.values() for role in rule.grants} <= set(ROLES)
 
 
@@ -133,7 +135,14 @@ def test_action_against_the_expected_table(action: str) -> None:
     for key, principal in CALLERS.items():
         got[key] = "".join(
             "Y"
-            if allowed(principal, action, cmo_id=cmo, licensee_id=lic, represents=represents)
+            if allowed(
+                principal,
+                action,
+                cmo_id=cmo,
+                licensee_id=lic,
+                represents=represents,
+                performer_id=cmo,
+            )
             else "N"
             for cmo, lic, represents in SITUATIONS
         )
@@ -142,10 +151,24 @@ def test_action_against_the_expected_table(action: str) -> None:
     for key, principal in CALLERS.items():
         for (cmo, lic, represents), answer in zip(SITUATIONS, expected[key], strict=True):
             if answer == "Y":
-                authorize(principal, action, cmo_id=cmo, licensee_id=lic, represents=represents)
+                authorize(
+                    principal,
+                    action,
+                    cmo_id=cmo,
+                    licensee_id=lic,
+                    represents=represents,
+                    performer_id=cmo,
+                )
                 continue
             with pytest.raises(Forbidden, match=repr(action)) as refused:
-                authorize(principal, action, cmo_id=cmo, licensee_id=lic, represents=represents)
+                authorize(
+                    principal,
+                    action,
+                    cmo_id=cmo,
+                    licensee_id=lic,
+                    represents=represents,
+                    performer_id=cmo,
+                )
             assert refused.value.details["action"] == action
     # The operator passes everything, with or without a tenant.
     assert allowed(OPERATOR, action)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 
 from sostenuto import __version__
-from sostenuto.api import problems
+from sostenuto.api import contract, docs, problems
 from sostenuto.api._routing import api_routes
 from sostenuto.api.deps import require_signed_in
 from sostenuto.api.responses import FastJSONResponse
@@ -25,7 +25,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         title="Sostenuto",
         version=__version__,
         summary="Rights infrastructure for generative AI in music.",
+        description="The HTTP API of Sostenuto. Conventions (versioning, naming, pagination, "
+        "errors): docs/api.md. Errors are RFC 9457 problem documents.",
         default_response_class=FastJSONResponse,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -37,6 +41,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for router in PAGE_ROUTERS:
         app.include_router(router)
     mount_static(app)
+    docs.install(app)
     _document_errors(app)
     return app
 
@@ -48,6 +53,7 @@ def _document_errors(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = problems.document_problems(_integral_bounds(generate()))
+            document = contract.document_operations(app, document)
             app.openapi_schema = _optional_tokens(app, document)
         return app.openapi_schema
 

@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from sostenuto.auth import PUBLIC, Principal, authenticate, authorize_role
+from sostenuto.auth import (
+    PUBLIC,
+    Principal,
+    authenticate,
+    authorize_role,
+    check_csrf,
+    session_principal,
+)
 from sostenuto.errors import Unauthenticated
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -26,13 +33,53 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+SESSION_COOKIE = "sostenuto_session"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _csrf_presented(request: Request) -> str | None:
+    """The synchronizer token a state-changing request carries (header or form field)."""
+    if request.method in _SAFE or SESSION_COOKIE not in request.cookies:
+        return None
+    if "authorization" in request.headers:
+        return None
+    presented = request.headers.get(CSRF_HEADER)
+    if presented:
+        return presented
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
 def get_principal(
+    request: Request,
     database: Annotated[Database, Depends(get_database)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    csrf: Annotated[str | None, Depends(_csrf_presented)],
 ) -> Principal:
-    """The caller: anonymous callers are the public; a bad token is refused outright."""
+    """The caller: a Bearer token, else a browser session cookie (whose state-changing
+    requests must carry its CSRF token), else the anonymous public. A bad token or an expired
+    session is refused outright (a stale cookie on a read is the anonymous public)."""
     if credentials is None:
-        return PUBLIC
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            return PUBLIC
+        try:
+            with database.transaction() as session:
+                principal, expected = session_principal(session, session_id)
+        except Unauthenticated:
+            if request.method in _SAFE:
+                return PUBLIC  # a stale cookie reads what anyone reads; sign in again
+            raise
+        request.state.principal = principal
+        request.state.csrf_token = expected
+        if request.method not in _SAFE:
+            check_csrf(expected, csrf)
+        return principal
     with database.reader() as session:
         return authenticate(session, credentials.credentials)
 
@@ -84,7 +131,6 @@ CMO_ADMIN_ACTIONS = (
     "licence.grant",
     "licence.suspend",
     "rule.change",
-    "rule.revoke",
     "rule.publish",
     "tariff.add",
     "distribution-rule.set",
@@ -94,6 +140,8 @@ CMO_ADMIN_ACTIONS = (
 CmoAdmin = Annotated[
     Principal, Depends(role_gate(*CMO_ADMIN_ACTIONS, does="change a CMO's registry or consent"))
 ]
+# Revoking a consent rule: the CMO that made it, or the performer it concerns.
+RuleRevoker = Annotated[Principal, Depends(role_gate("rule.revoke", does="revoke a consent rule"))]
 # A licensee's own declarations: its models, its labelled outputs.
 LicenseeOnly = Annotated[
     Principal,

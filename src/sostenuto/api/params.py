@@ -65,3 +65,6 @@ Reference = Annotated[
 Note = Annotated[str, Field(max_length=4000), _Text]
 # A signed note with cosignatures, a verifier key and other small documents in text form.
 Document = Annotated[str, Field(max_length=65_536), _Text]
+# A page cursor, as a previous page's ``next_cursor`` gave it, and a page size.
+Cursor = Annotated[str, Field(max_length=2048), _Text]
+PageSize = Annotated[int, Field(ge=1, le=1000)]

@@ -11,7 +11,8 @@ A role holds an action with a *scope*:
     whatever tenant the object belongs to (auditors' reads, public reads);
 ``own``
     only its own tenant: a ``cmo-admin`` token the CMO ``cmo_id`` names, a ``licensee`` token
-    the licensee ``licensee_id`` names;
+    the licensee ``licensee_id`` names, a ``performer`` token the performer ``performer_id``
+    names (its own reservations, the decisions on its recordings);
 ``represented``
     (``cmo-admin`` only) the object is in the CMO's repertoire: it represents the performer
     or a contributor of the recording. That is a fact about the registry which the service
@@ -56,18 +57,20 @@ def _rule(
     licensee: Literal["any", "own"] | None = None,
     auditor: Literal["any"] | None = None,
     public: Literal["any"] | None = None,
+    performer: Literal["any", "own"] | None = None,
 ) -> Rule:
     given: tuple[tuple[Role, Scope | None], ...] = (
         ("cmo-admin", cmo_admin),
         ("licensee", licensee),
         ("auditor", auditor),
         ("public", public),
+        ("performer", performer),
     )
     return Rule(does, {role: scope for role, scope in given if scope is not None})
 
 
 def _everyone(does: str) -> Rule:
-    return _rule(does, cmo_admin=ANY, licensee=ANY, auditor=ANY, public=ANY)
+    return _rule(does, cmo_admin=ANY, licensee=ANY, auditor=ANY, public=ANY, performer=ANY)
 
 
 def _operator(does: str) -> Rule:
@@ -123,18 +126,29 @@ POLICY: Final[Mapping[str, Rule]] = {
         cmo_admin=REPRESENTED,
         auditor=ANY,
     ),
+    # A performer reads the decisions on its recordings (it contributed) or on itself.
     "decision.read": _rule(
-        "read a stored consent decision", cmo_admin=REPRESENTED, licensee=OWN, auditor=ANY
+        "read a stored consent decision",
+        cmo_admin=REPRESENTED,
+        licensee=OWN,
+        auditor=ANY,
+        performer=OWN,
     ),
     "rule.read": _everyone("read the consent rules that hold for any licensee"),
+    # A performer reads its own reservations (rules whose scope is that performer).
     "rule.read-private": _rule(
-        "read a consent rule made for one licensee", cmo_admin=OWN, licensee=OWN, auditor=ANY
+        "read a consent rule made for one licensee",
+        cmo_admin=OWN,
+        licensee=OWN,
+        auditor=ANY,
+        performer=OWN,
     ),
     "rule.change": _rule(
         "permit, prohibit or opt out for a CMO, performer or recording",
         cmo_admin=OWN_OR_REPRESENTED,
     ),
-    "rule.revoke": _rule("revoke a consent rule a CMO made", cmo_admin=OWN),
+    # A performer revokes a rule whose scope is that performer, whoever recorded it.
+    "rule.revoke": _rule("revoke a consent rule a CMO made", cmo_admin=OWN, performer=OWN),
     "rule.publish": _rule("declare a consent rule to the log", cmo_admin=OWN_OR_REPRESENTED),
     # ---------------------------------------------------------------- transparency log
     "log.read": _everyone("read the transparency log (key, checkpoints, entries, proofs)"),
@@ -233,6 +247,7 @@ def allowed(
     cmo_id: int | None = None,
     licensee_id: int | None = None,
     represents: bool | None = None,
+    performer_id: int | None = None,
 ) -> bool:
     """Whether ``principal`` may take ``action`` on an object of ``cmo_id`` / ``licensee_id``.
 
@@ -250,6 +265,8 @@ def allowed(
         return True
     if principal.role == "licensee":
         return licensee_id is not None and licensee_id == principal.licensee_id
+    if principal.role == "performer":
+        return performer_id is not None and performer_id == principal.performer_id
     own = cmo_id is not None and cmo_id == principal.cmo_id
     if scope == OWN:
         return own
@@ -273,9 +290,17 @@ def authorize(
     cmo_id: int | None = None,
     licensee_id: int | None = None,
     represents: bool | None = None,
+    performer_id: int | None = None,
 ) -> None:
     """Raise :class:`Forbidden`, naming the missing right, unless :func:`allowed`."""
-    if allowed(principal, action, cmo_id=cmo_id, licensee_id=licensee_id, represents=represents):
+    if allowed(
+        principal,
+        action,
+        cmo_id=cmo_id,
+        licensee_id=licensee_id,
+        represents=represents,
+        performer_id=performer_id,
+    ):
         return
     rule = POLICY[action]
     scope = rule.grants.get(principal.role)
@@ -294,6 +319,13 @@ def authorize(
             f"right {action!r} covers its own data only"
         )
         details.update(token_licensee=principal.licensee_id, target_licensee=licensee_id)
+    elif principal.role == "performer":
+        target = f" of performer {performer_id}" if performer_id is not None else ""
+        message = (
+            f"performer {principal.performer_id} may not {rule.does}{target}: "
+            f"right {action!r} covers what concerns that performer only"
+        )
+        details.update(token_performer=principal.performer_id, target_performer=performer_id)
     else:
         reach = {
             OWN: "its own CMO's",

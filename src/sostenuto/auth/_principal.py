@@ -7,13 +7,13 @@ from typing import Literal
 
 from sostenuto.errors import Forbidden
 
-Role = Literal["cmo-admin", "licensee", "auditor", "public"]
-ROLES: tuple[Role, ...] = ("cmo-admin", "licensee", "auditor", "public")
+Role = Literal["cmo-admin", "licensee", "auditor", "public", "performer"]
+ROLES: tuple[Role, ...] = ("cmo-admin", "licensee", "auditor", "public", "performer")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A caller: its role and the one CMO or licensee that role is bound to."""
+    """A caller: its role and the one CMO, licensee or performer that role is bound to."""
 
     name: str
     role: Role
@@ -22,6 +22,9 @@ class Principal:
     # The local operator (CLI on the data directory) passes every check, as a database
     # owner would; API tokens can never carry it.
     operator: bool = False
+    # A ``performer`` principal speaks for this one performer (its own reservations,
+    # decisions on its recordings); issued by a CMO that holds its mandate.
+    performer_id: int | None = None
 
     def require(self, *roles: Role) -> None:
         """Raise :class:`Forbidden` unless the caller holds one of ``roles``."""
@@ -60,8 +63,8 @@ class Principal:
                 "a licensee sees only its own data",
                 details={"token_licensee": self.licensee_id, "target_licensee": licensee_id},
             )
-        if self.role == "public":
-            raise Forbidden("the public cannot see licensee data")
+        if self.role in ("public", "performer"):
+            raise Forbidden(f"a {self.role} token cannot see licensee data")
 
 
 PUBLIC = Principal(name="anonymous", role="public")

@@ -9,10 +9,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sostenuto.auth._principal import ROLES, Principal, Role
-from sostenuto.errors import InvalidInput, NotFound, Unauthenticated
+from sostenuto.auth._principal import OPERATOR, ROLES, Principal, Role
+from sostenuto.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from sostenuto.storage.models.auth import ApiToken
-from sostenuto.storage.models.registry import Cmo, Licensee
+from sostenuto.storage.models.registry import Cmo, Licensee, Mandate, Performer
 
 TOKEN_PREFIX = "sos_"
 
@@ -28,20 +28,32 @@ def issue_token(
     label: str,
     cmo_id: int | None = None,
     licensee_id: int | None = None,
+    performer_id: int | None = None,
+    issuer: Principal = OPERATOR,
 ) -> str:
-    """Create a token for ``role`` and return it; it is shown once and never stored."""
+    """Create a token for ``role`` and return it; it is shown once and never stored.
+
+    A ``performer`` token is issued by the operator or by the admin of a CMO that holds an
+    active mandate of that performer (``issuer``); other roles by the operator alone."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+    if role != "performer":
+        issuer.require_operator(f"issue {role} tokens")
     if role == "cmo-admin":
         if cmo_id is None or session.get(Cmo, cmo_id) is None:
             raise NotFound(f"a cmo-admin token needs an existing CMO; got {cmo_id!r}")
-        licensee_id = None
+        licensee_id = performer_id = None
     elif role == "licensee":
         if licensee_id is None or session.get(Licensee, licensee_id) is None:
             raise NotFound(f"a licensee token needs an existing licensee; got {licensee_id!r}")
-        cmo_id = None
-    else:
+        cmo_id = performer_id = None
+    elif role == "performer":
+        if performer_id is None or session.get(Performer, performer_id) is None:
+            raise NotFound(f"a performer token needs an existing performer; got {performer_id!r}")
+        _check_performer_issuer(session, issuer, performer_id)
         cmo_id = licensee_id = None
+    else:
+        cmo_id = licensee_id = performer_id = None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -49,11 +61,35 @@ def issue_token(
             role=role,
             cmo_id=cmo_id,
             licensee_id=licensee_id,
+            performer_id=performer_id,
             label=label,
         )
     )
     session.flush()
     return token
+
+
+def _check_performer_issuer(session: Session, issuer: Principal, performer_id: int) -> None:
+    """The operator, or the admin of a CMO holding an active mandate of the performer today."""
+    if issuer.operator:
+        return
+    issuer.require("cmo-admin")
+    today = dt.datetime.now(dt.UTC).date()
+    mandate = session.scalar(
+        select(Mandate.id).where(
+            Mandate.performer_id == performer_id,
+            Mandate.cmo_id == issuer.cmo_id,
+            Mandate.status == "active",
+            Mandate.valid_from <= today,
+            (Mandate.valid_to.is_(None)) | (Mandate.valid_to >= today),
+        )
+    )
+    if mandate is None:
+        raise Forbidden(
+            f"CMO {issuer.cmo_id} holds no active mandate of performer {performer_id}, so it"
+            " may not issue that performer's token",
+            details={"token_cmo": issuer.cmo_id, "performer_id": performer_id},
+        )
 
 
 def authenticate(session: Session, token: str | None) -> Principal:
@@ -69,6 +105,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
         role=role,
         cmo_id=row.cmo_id,
         licensee_id=row.licensee_id,
+        performer_id=row.performer_id,
     )
 
 

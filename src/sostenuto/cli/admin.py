@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sostenuto.auth import issue_token, revoke_token
+from sostenuto.auth import add_user, issue_token, list_users, revoke_token
 from sostenuto.cli import _context
 from sostenuto.cli.output import console, print_json
 from sostenuto.settings import get_settings
 
 token_app = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts that sign in to the web pages.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
     root.command()(serve)
     root.add_typer(token_app, name="token")
     root.add_typer(db_app, name="db")
+    root.add_typer(user_app, name="user")
 
 
 def serve(
@@ -70,15 +73,29 @@ def migrate() -> None:
 
 @token_app.command("issue")
 def token_issue(
-    role: Annotated[str, typer.Option(help="cmo-admin, licensee, auditor or public.")],
+    role: Annotated[str, typer.Option(help="cmo-admin, licensee, auditor, public or performer.")],
     label: Annotated[str, typer.Option(help="Who the token is for.")],
     cmo: Annotated[int | None, typer.Option(help="CMO id, for cmo-admin.")] = None,
     licensee: Annotated[int | None, typer.Option(help="Licensee id, for licensee.")] = None,
+    performer: Annotated[int | None, typer.Option(help="Performer id, for performer.")] = None,
 ) -> None:
-    """Issue a token; it is printed once and only its hash is kept."""
-    _context.principal().require_operator("issue API tokens")
+    """Issue a token; it is printed once and only its hash is kept.
+
+    The operator issues every token; the admin of a CMO holding a performer's active
+    mandate (SOSTENUTO_TOKEN set to its token) issues that performer's."""
+    issuer = _context.principal()
+    if role != "performer":
+        issuer.require_operator("issue API tokens")
     with _context.database().transaction() as session:
-        token = issue_token(session, role=role, label=label, cmo_id=cmo, licensee_id=licensee)
+        token = issue_token(
+            session,
+            role=role,
+            label=label,
+            cmo_id=cmo,
+            licensee_id=licensee,
+            performer_id=performer,
+            issuer=issuer,
+        )
     print(token)
 
 
@@ -89,3 +106,42 @@ def token_revoke(token_id: int) -> None:
     with _context.database().transaction() as session:
         revoke_token(session, token_id)
     console.print(f"token {token_id} revoked")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Option(help="The name the person signs in with.")],
+    role: Annotated[str, typer.Option(help="cmo-admin, licensee, auditor, public or performer.")],
+    cmo: Annotated[int | None, typer.Option(help="CMO id, for cmo-admin.")] = None,
+    licensee: Annotated[int | None, typer.Option(help="Licensee id, for licensee.")] = None,
+    performer: Annotated[int | None, typer.Option(help="Performer id, for performer.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add an account (the password is prompted for, or read from stdin); only its argon2
+    hash is kept. Several admins of one CMO each get their own account, audited by name."""
+    _context.principal().require_operator("add accounts")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _context.database().transaction() as session:
+        user_id = add_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            cmo_id=cmo,
+            licensee_id=licensee,
+            performer_id=performer,
+        )
+    console.print(f"account {user_id} ({username}, {role}) added")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """The accounts (never their password hashes)."""
+    _context.principal().require_operator("list accounts")
+    with _context.database().reader() as session:
+        print_json(list_users(session))

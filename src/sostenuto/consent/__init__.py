@@ -28,6 +28,7 @@ from sostenuto.consent._jurisdictions import (
     load_jurisdictions,
     set_jurisdiction,
 )
+from sostenuto.consent._listing import DecisionListing, list_decisions
 from sostenuto.consent._rules import (
     check_may_speak_for,
     get_rule,
@@ -56,6 +57,7 @@ __all__ = [
     "BatchResult",
     "CedarBatch",
     "CedarPolicySet",
+    "DecisionListing",
     "DecisionResult",
     "JurisdictionView",
     "RuleView",
@@ -73,6 +75,7 @@ __all__ = [
     "get_decision",
     "get_decisions",
     "get_rule",
+    "list_decisions",
     "list_jurisdictions",
     "list_rules",
     "load_jurisdictions",

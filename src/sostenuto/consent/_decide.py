@@ -445,13 +445,31 @@ def _visible(
             performers = []
         if _represents(session, principal.cmo_id, performers, on_date):
             return
+    if principal.role == "performer" and principal.performer_id is not None:
+        # A performer sees the decisions on itself and on the recordings it contributed to.
+        if performer_id is not None:
+            concerned = performer_id == principal.performer_id
+        elif recording_id is not None:
+            concerned = (
+                session.scalar(
+                    select(Contribution.performer_id).where(
+                        Contribution.recording_id == recording_id,
+                        Contribution.performer_id == principal.performer_id,
+                    )
+                )
+                is not None
+            )
+        else:
+            concerned = False
+        if concerned:
+            return
     raise NotFound(f"no decision {decision_id!r}")
 
 
 def get_decision(session: Session, principal: Principal, decision_id: str) -> DecisionResult:
     """A stored decision, exactly as it was taken; a licensee sees only its own, a CMO admin
     those on its repertoire."""
-    principal.require("licensee", "cmo-admin", "auditor")
+    principal.require("licensee", "cmo-admin", "auditor", "performer")
     if "." in decision_id:
         found = get_decisions(session, principal, [decision_id]).get(decision_id)
         if found is None:
@@ -487,7 +505,7 @@ def get_decisions(
 ) -> dict[str, DecisionResult]:
     """Many stored decisions at once (the ones that exist and the caller may see): each
     batch's payload is decoded once, so citing 10^5 decisions of one batch stays linear."""
-    principal.require("licensee", "cmo-admin", "auditor")
+    principal.require("licensee", "cmo-admin", "auditor", "performer")
     wanted = set(decision_ids)
     by_batch: dict[str, list[tuple[str, int]]] = {}
     singles: list[str] = []

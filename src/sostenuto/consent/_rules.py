@@ -191,7 +191,16 @@ def check_authority(
 
 
 def check_may_speak_for(principal: Principal, rule: RuleView) -> None:
-    """Only the CMO that recorded a rule (or the operator) revokes it or speaks for it."""
+    """Only the CMO that recorded a rule (or the operator) revokes it or speaks for it, and
+    the performer a performer-scoped rule concerns (a ``performer`` token bound to it)."""
+    if (
+        principal.role == "performer"
+        and not principal.operator
+        and rule.scope == "performer"
+        and principal.performer_id is not None
+        and rule.scope_id == principal.performer_id
+    ):
+        return
     principal.require("cmo-admin")
     if principal.operator:
         return
@@ -408,7 +417,7 @@ def revoke_rule(
 
     Decisions already taken keep what they said: only the rule row changes.
     """
-    principal.require("cmo-admin")
+    principal.require("cmo-admin", "performer")
     row = session.get(ConsentRule, rule_id)
     if row is None:
         raise NotFound(f"no consent rule with id {rule_id}")
@@ -445,6 +454,12 @@ def get_rule(session: Session, principal: Principal, rule_id: int) -> RuleView:
         or principal.role == "auditor"
         or (principal.role == "cmo-admin" and principal.cmo_id == row.cmo_id)
         or (principal.role == "licensee" and principal.licensee_id == row.licensee_id)
+        or (
+            principal.role == "performer"
+            and row.scope_kind == "performer"
+            and principal.performer_id is not None
+            and row.scope_id == principal.performer_id
+        )
     ):
         raise NotFound(f"no consent rule with id {rule_id}")
     return view(row)
@@ -483,6 +498,15 @@ def list_rules(
             or_(
                 ConsentRule.licensee_id.is_(None),
                 ConsentRule.licensee_id == principal.licensee_id,
+            )
+        )
+    elif principal.role == "performer" and principal.performer_id is not None:
+        # Its own reservations, even those made for one licensee.
+        query = query.where(
+            or_(
+                ConsentRule.licensee_id.is_(None),
+                (ConsentRule.scope_kind == "performer")
+                & (ConsentRule.scope_id == principal.performer_id),
             )
         )
     else:

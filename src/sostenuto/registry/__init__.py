@@ -7,7 +7,7 @@ transaction. :func:`import_catalogue` takes the database instead: it commits chu
 """
 
 from sostenuto.registry._audio import attach_audio
-from sostenuto.registry._audit_view import list_audit
+from sostenuto.registry._audit_view import list_audit, page_audit
 from sostenuto.registry._cmos import add_agreement, add_cmo, list_agreements, list_cmos
 from sostenuto.registry._common import resolve_cmo, resolve_licensee, resolve_recording
 from sostenuto.registry._import import FORMATS, ImportReport, import_catalogue, write_row_errors
@@ -49,6 +49,7 @@ from sostenuto.registry._records import (
     RecordingBasics,
     RecordingInfo,
 )
+from sostenuto.registry._search import search_performers, search_recordings
 from sostenuto.registry._validate import (
     ISRC_SPECIAL_PREFIXES,
     check_sha256,
@@ -106,9 +107,12 @@ __all__ = [
     "normalise_ipn",
     "normalise_isni",
     "normalise_isrc",
+    "page_audit",
     "resolve_cmo",
     "resolve_licensee",
     "resolve_recording",
+    "search_performers",
+    "search_recordings",
     "show_performer",
     "show_recording",
     "suspend_licence",

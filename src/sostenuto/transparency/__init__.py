@@ -29,6 +29,7 @@ from sostenuto.transparency._declare import (
 )
 from sostenuto.transparency._entries import ENTRY_TYPES, SCHEMA_VERSION, SCHEMAS
 from sostenuto.transparency._keys import log_signer, verifier_key
+from sostenuto.transparency._listing import EntryListing, list_entries
 from sostenuto.transparency._merkle import (
     EMPTY_ROOT,
     consistency_proof,
@@ -94,6 +95,7 @@ __all__ = [
     "CosignerKey",
     "DecisionFacts",
     "DecisionLookup",
+    "EntryListing",
     "LeafInput",
     "PreparedBatch",
     "Receipt",
@@ -115,6 +117,7 @@ __all__ = [
     "inclusion_bundle",
     "inclusion_proof",
     "leaf_hash",
+    "list_entries",
     "log_signer",
     "memory_nodes",
     "mirror",

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,7 +23,13 @@ from sqlalchemy.orm import Session
 
 from sostenuto.errors import InvalidInput, NotFound
 from sostenuto.storage import Database
-from sostenuto.storage.models.transparency import LogCheckpoint, LogEntry, LogState, LogTile
+from sostenuto.storage.models.transparency import (
+    LogCheckpoint,
+    LogEntry,
+    LogFileHash,
+    LogState,
+    LogTile,
+)
 from sostenuto.transparency._merkle import (
     EMPTY_ROOT,
     consistency_proof,
@@ -160,6 +167,21 @@ def _insert_entries(session: Session, rows: list[tuple[object, ...]]) -> None:
     connection.exec_driver_sql(sql, rows)
 
 
+def _index_file_hashes(session: Session, rows: list[tuple[object, ...]]) -> None:
+    """Record each file hash a new dataset-manifest entry declares (``tlog_file_hash``)."""
+    found: list[dict[str, object]] = []
+    for row in rows:
+        if row[2] != "dataset-manifest":
+            continue
+        body = orjson.loads(row[6])  # type: ignore[arg-type]
+        files = body.get("payload", {}).get("files", [])
+        found.extend(
+            {"sha256": sha, "idx": row[0]} for sha in sorted({item["sha256"] for item in files})
+        )
+    if found:
+        session.execute(insert(LogFileHash), found)
+
+
 def append_leaves(
     session: Session, signer: Signer, leaves: Sequence[LeafInput]
 ) -> tuple[list[Appended], SignedCheckpoint]:
@@ -203,6 +225,7 @@ def append_leaves(
     if not rows:
         return results, latest_checkpoint_in(session) or _sign(session, signer, size, root)
     _insert_entries(session, rows)
+    _index_file_hashes(session, rows)
     changed = grow_tiles(size, new_hashes, _session_tiles(session))
     before = {(level, index) for level, index, _ in rightmost_tiles(size)}
     inserts = []

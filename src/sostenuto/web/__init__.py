@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from sostenuto.web import home, identify, label, remuneration, transparency, voice
+from sostenuto.web import auth, home, identify, label, remuneration, transparency, voice
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -16,6 +16,7 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 PAGE_ROUTERS: list[APIRouter] = [
     home.router,
+    auth.router,
     transparency.router,
     label.router,
     remuneration.router,

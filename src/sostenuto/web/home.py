@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from sostenuto.api.deps import Caller
+
 router = APIRouter(include_in_schema=False)
 
 # Pages that capabilities add appear here as (href, text).
@@ -15,7 +17,7 @@ LINKS: list[dict[str, str]] = [
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def home(request: Request, caller: Caller) -> HTMLResponse:
     from sostenuto.web import templates
 
     return templates.TemplateResponse(request, "home.html", {"links": LINKS})

@@ -10,12 +10,21 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from sostenuto import consent, declarations
-from sostenuto.api.deps import AppSettings, Caller, CmoAdmin, Db, SignedIn, TenantOrAuditor
-from sostenuto.api.params import Code, Codes, Id, Note, TextId
+from sostenuto.api.deps import (
+    AppSettings,
+    Caller,
+    CmoAdmin,
+    Db,
+    RuleRevoker,
+    SignedIn,
+    TenantOrAuditor,
+)
+from sostenuto.api.params import Code, Codes, Cursor, Id, Note, PageSize, TextId
 from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
+from sostenuto.storage.paging import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1/consent", tags=["consent"])
 
@@ -210,7 +219,7 @@ def post_opt_out(
 
 @router.post("/rules/{rule_id}/revoke")
 def post_revoke(
-    rule_id: Id, body: RevokeRequest, caller: CmoAdmin, database: Db, settings: AppSettings
+    rule_id: Id, body: RevokeRequest, caller: RuleRevoker, database: Db, settings: AppSettings
 ) -> dict[str, Any]:
     with database.transaction() as session:
         rule = consent.revoke_rule(session, caller, rule_id, effective_from=body.effective_from)
@@ -249,3 +258,35 @@ def get_jurisdictions(database: Db) -> list[dict[str, Any]]:
     """The jurisdiction rules in force (public)."""
     with database.reader() as session:
         return [found.as_json() for found in consent.list_jurisdictions(session)]
+
+
+@router.get("/decisions", response_model=Page[consent.DecisionListing])
+def list_decisions(
+    database: Db,
+    caller: SignedIn,
+    recording_id: Id | None = None,
+    isrc: Code | None = None,
+    licensee_id: Id | None = None,
+    use: Code | None = None,
+    outcome: Literal["permit", "deny"] | None = None,
+    on_from: dt.date | None = None,
+    on_to: dt.date | None = None,
+    cursor: Cursor | None = None,
+    limit: PageSize = DEFAULT_LIMIT,
+) -> Page[consent.DecisionListing]:
+    """Stored decisions and batches, one page at a time: a licensee its own, a CMO admin
+    those on its repertoire, an auditor all."""
+    with database.reader() as session:
+        return consent.list_decisions(
+            session,
+            caller,
+            recording_id=recording_id,
+            isrc=isrc,
+            licensee_id=licensee_id,
+            use=use,
+            outcome=outcome,
+            on_from=on_from,
+            on_to=on_to,
+            cursor=cursor,
+            limit=limit,
+        )

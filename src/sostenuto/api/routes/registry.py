@@ -14,7 +14,20 @@ from pydantic import BaseModel, Field
 
 from sostenuto import registry
 from sostenuto.api.deps import Caller, CmoAdmin, Db, LicenseeOnly, SignedIn
-from sostenuto.api.params import Code, Codes, Count, Id, Label, Name, ShortName, Title, Year
+from sostenuto.api.params import (
+    Code,
+    Codes,
+    Count,
+    Cursor,
+    Id,
+    Label,
+    Name,
+    PageSize,
+    ShortName,
+    Title,
+    Year,
+)
+from sostenuto.storage.paging import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1/registry", tags=["registry"])
 
@@ -310,16 +323,74 @@ def suspend_licence(
 # ---------------------------------------------------------------- audit
 
 
-@router.get("/audit", response_model=list[registry.AuditEntry])
+@router.get("/audit", response_model=Page[registry.AuditEntry])
 def list_audit(
     database: Db,
     caller: SignedIn,
     entity_type: Code | None = None,
     entity_id: Code | None = None,
-    limit: int = Query(default=100, ge=1, le=10_000),
-) -> list[registry.AuditEntry]:
-    """The audit trail, newest first (auditors)."""
+    cursor: Cursor | None = None,
+    limit: PageSize = DEFAULT_LIMIT,
+) -> Page[registry.AuditEntry]:
+    """The audit trail, newest first, one page at a time (auditors)."""
     with database.reader() as session:
-        return registry.list_audit(
-            session, caller, entity_type=entity_type, entity_id=entity_id, limit=limit
+        return registry.page_audit(
+            session,
+            caller,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+# ---------------------------------------------------------------- search (cursor pages)
+
+
+@router.get("/recordings", response_model=Page[registry.RecordingBasics])
+def search_recordings(
+    database: Db,
+    caller: Caller,
+    isrc: Code | None = None,
+    title_prefix: Title | None = None,
+    performer_id: Id | None = None,
+    cmo_id: Id | None = None,
+    cursor: Cursor | None = None,
+    limit: PageSize = DEFAULT_LIMIT,
+) -> Page[registry.RecordingBasics]:
+    """Recordings' ISRC, title and year, one page at a time (anyone); filtering by a
+    performer or the registering CMO needs the right to see them."""
+    with database.reader() as session:
+        return registry.search_recordings(
+            session,
+            caller,
+            isrc=isrc,
+            title_prefix=title_prefix,
+            performer_id=performer_id,
+            cmo_id=cmo_id,
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+@router.get("/performers", response_model=Page[registry.PerformerInfo])
+def search_performers(
+    database: Db,
+    caller: SignedIn,
+    name_prefix: Name | None = None,
+    isni: Code | None = None,
+    cmo_id: Id | None = None,
+    cursor: Cursor | None = None,
+    limit: PageSize = DEFAULT_LIMIT,
+) -> Page[registry.PerformerInfo]:
+    """Performers a CMO registered or holds a mandate of (its admin), or any (auditors)."""
+    with database.reader() as session:
+        return registry.search_performers(
+            session,
+            caller,
+            name_prefix=name_prefix,
+            isni=isni,
+            cmo_id=cmo_id,
+            cursor=cursor,
+            limit=limit,
         )

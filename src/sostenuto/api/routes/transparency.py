@@ -14,14 +14,17 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from sostenuto.api.deps import AppSettings, AuditorOnly, Caller, Db, LicenseeOrCmoAdmin
-from sostenuto.api.params import Code, Document, Id, LogIndex, LogSize
+from sostenuto.api.params import Code, Cursor, Document, Id, LogIndex, LogSize, PageSize
 from sostenuto.declarations import declare, declare_batch, training_summary
 from sostenuto.errors import IntegrityFailure
+from sostenuto.storage.paging import DEFAULT_LIMIT, Page
 from sostenuto.transparency import (
+    EntryListing,
     add_cosignatures,
     checkpoint,
     consistency_bundle,
     inclusion_bundle,
+    list_entries,
     read_entries,
     read_tile,
     summary_pdf,
@@ -184,3 +187,27 @@ def tile_hashes(level: TileLevel, path: TilePath, database: Db) -> Response:
     data = read_tile(database, parse_level(level), index, width)
     # A partial tile of a given width never changes either: later tiles only extend it.
     return Response(data, media_type="application/octet-stream", headers=_IMMUTABLE)
+
+
+@router.get("/entries", response_model=Page[EntryListing])
+def list_log_entries(
+    database: Db,
+    entry_type: Code | None = None,
+    licensee_id: Id | None = None,
+    model_id: Id | None = None,
+    sha256: Code | None = None,
+    cursor: Cursor | None = None,
+    limit: PageSize = DEFAULT_LIMIT,
+) -> Page[EntryListing]:
+    """Log entries in log order, one page at a time (public); ``sha256`` finds the dataset
+    manifests that declared a file with that content hash."""
+    with database.reader() as session:
+        return list_entries(
+            session,
+            entry_type=entry_type,
+            licensee_id=licensee_id,
+            model_id=model_id,
+            sha256=sha256,
+            cursor=cursor,
+            limit=limit,
+        )

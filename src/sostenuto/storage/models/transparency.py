@@ -72,3 +72,12 @@ class LogCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(RawBytes(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogFileHash(Base):
+    """A file content hash declared in a dataset-manifest entry: "was this file declared?"."""
+
+    __tablename__ = "tlog_file_hash"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
