@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from sostenuto.api import create_app
@@ -20,6 +15,7 @@ from sostenuto.label import init_keys
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.registry import AiModel, Licensee
+from tests.serving import served_app
 
 
 def _world(database: Database) -> dict[str, object]:
@@ -95,32 +91,11 @@ def test_label_then_inspect_over_http(
     assert bad.status_code == 415
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(sqlite_database: Database, settings: Settings) -> Iterator[str]:
     init_keys(settings.keys_dir)
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, sqlite_database), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served_app(create_app(settings, sqlite_database)) as url:
+        yield url
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
