@@ -106,3 +106,14 @@ def opus(samples: Samples, rate: int, kbps: int) -> Samples:
 def resample(samples: Samples, rate: int, via: int) -> Samples:
     """Down to ``via`` Hz and back up (ffmpeg's resampler both ways)."""
     return ffmpeg_roundtrip(samples, rate, ["-ar", str(via)], ".wav")
+
+
+def tempo(samples: Samples, rate: int, factor: float) -> Samples:
+    """Tempo change without pitch change (ffmpeg's ``atempo``): ``factor`` > 1 is faster."""
+    return ffmpeg_roundtrip(samples, rate, ["-af", f"atempo={factor}"], ".wav")
+
+
+def pitch(samples: Samples, rate: int, semitones: float) -> Samples:
+    """Pitch shift without tempo change (Rubber Band, through ffmpeg)."""
+    ratio = 2 ** (semitones / 12)
+    return ffmpeg_roundtrip(samples, rate, ["-af", f"rubberband=pitch={ratio:.6f}"], ".wav")

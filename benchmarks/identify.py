@@ -8,6 +8,13 @@ positives). Every tool indexes the same original files and answers the same quer
     python benchmarks/identify.py            # the full run (~15 min on 2 shared cores)
     python benchmarks/identify.py --quick    # a few tracks and queries, to try it out
 
+Whole files: every held-out unregistered track (corpus.HELD_OUT_MUSIC, packages no setting
+was tuned on) is searched whole, as a screen does, and 60 s clips of them as check-output
+does; a file is flagged when any registered track reaches the threshold. The tuning
+set's whole tracks (the unregistered packages of the excerpt rows) are searched whole too:
+with the excerpt null scores they give the threshold per length band that `identify
+calibrate` would store. audfprint answers the same whole files in the background.
+
 Chromaprint has no excerpt search of its own: its raw fingerprint is matched by sliding
 bit-error rate against every reference, as AcoustID does; a match needs BER < 0.35.
 
@@ -53,6 +60,7 @@ from sostenuto.identify import (
     fingerprint_samples,
     search,
 )
+from sostenuto.identify._calibrate import band_of, threshold_for
 
 RATE = 16000  # query files: every tool resamples from here itself
 RESULTS = Path(__file__).with_name("results") / "identify.json"
@@ -381,6 +389,227 @@ def extra_null_scores(
     return sorted(scores)
 
 
+@dataclass
+class WholeFiles:
+    """Top evidence of every whole file and clip searched (None: could not be decoded)."""
+
+    files: list[tuple[Path, float | None, float, str]]  # path, top score, seconds, top key
+    clips: list[tuple[Path, float, str]]  # clip file, top score, top key
+    errors: dict[str, str]
+
+
+def top_match(index: Index, fingerprint: Fingerprint) -> tuple[float, str]:
+    found = search(index, fingerprint, threshold=0.0, max_results=1)
+    return (found[0].score, found[0].key) if found else (0.0, "")
+
+
+def whole_files(
+    index: Index, files: list[Path], folder: Path, clips: int, rng: np.random.Generator
+) -> WholeFiles:
+    """Each file searched whole (decoded in process, as a screen does) and ``clips`` 60 s
+    clips written as WAV and searched as check-output does, from the files long enough."""
+    results: WholeFiles = WholeFiles([], [], {})
+    long_enough: list[np.ndarray] = []
+    for path in files:
+        try:
+            fingerprint = fingerprint_file(path, query=True)
+        except Exception as error:
+            results.errors[str(path)] = str(error)
+            results.files.append((path, None, 0.0, ""))
+            continue
+        score, key = top_match(index, fingerprint)
+        results.files.append((path, score, fingerprint.duration, key))
+        if clips and fingerprint.duration > 65.0:
+            long_enough.append(decoded(path))
+    for k in range(clips if long_enough else 0):
+        samples = long_enough[k % len(long_enough)]
+        start = int(rng.integers(0, samples.size - 60 * RATE))
+        clip = folder / f"clip{k:03d}.wav"
+        soundfile.write(str(clip), samples[start : start + 60 * RATE], RATE, subtype="PCM_16")
+        score, key = top_match(index, fingerprint_file(clip, query=True))
+        results.clips.append((clip, score, key))
+    return results
+
+
+def banded_threshold(
+    excerpt_nulls: list[float], whole: WholeFiles, fp_rate: float = 0.001
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """The threshold `identify calibrate` would store: the highest of the length bands'."""
+    bands: dict[str, list[float]] = {band_of(5.0): list(excerpt_nulls)}
+    for _, score, seconds, _ in whole.files:
+        if score is not None:
+            bands.setdefault(band_of(seconds), []).append(score)
+    table = {
+        band: {
+            "queries": len(scores),
+            "max": max(scores),
+            "threshold": threshold_for(scores, fp_rate),
+        }
+        for band, scores in bands.items()
+    }
+    return max(row["threshold"] for row in table.values()), table
+
+
+def whole_summary(whole: WholeFiles, thresholds: dict[str, float]) -> dict[str, object]:
+    scored = [(p, s, d, k) for p, s, d, k in whole.files if s is not None]
+    by_package: dict[str, list[float]] = {}
+    known = {*corpus.MUSIC_PACKAGES, "hedgewars-data"}
+    for path, _, seconds, _ in scored:
+        package = next(
+            (name for name in corpus.HELD_OUT_MUSIC if name in path.parts),
+            next((part for part in path.parts if part in known), "other"),
+        )
+        by_package.setdefault(package, []).append(seconds)
+    top = max(scored, key=lambda row: row[1]) if scored else None
+    clip_top = max(whole.clips, key=lambda row: row[1]) if whole.clips else None
+    return {
+        "files": len(scored),
+        "hours": round(sum(d for _, _, d, _ in scored) / 3600, 3),
+        "packages": {name: len(v) for name, v in by_package.items()},
+        "unreadable": whole.errors,
+        "flagged": {
+            name: sum(1 for _, s, _, _ in scored if s >= value)
+            for name, value in thresholds.items()
+        },
+        "max_score": round(top[1], 3) if top else None,
+        "max_score_file": f"{top[0].name} ~ {top[3]}" if top else None,
+        "clips": len(whole.clips),
+        "clips_reported": {
+            name: sum(1 for _, s, _ in whole.clips if s >= value)
+            for name, value in thresholds.items()
+        },
+        "clips_max_score": round(clip_top[1], 3) if clip_top else None,
+        "scores": [round(s, 3) for _, s, _, _ in scored],
+    }
+
+
+def whole_part(
+    index: Index,
+    afp_db: Path,
+    unregistered: list[Path],
+    args: argparse.Namespace,
+    folder: Path,
+    part: tuple[int, int] = (0, 1),
+) -> dict[str, object]:
+    """One part of the whole-file rows (every ``n``-th file from the ``k``-th): top scores of
+    held-out whole tracks, their 60 s clips and the tuning set's whole tracks, with audfprint
+    answering the same held-out files in the background."""
+    k, n = part
+    held = sorted(p for files in corpus.held_out_music().values() for p in files)
+    if args.whole_files:
+        pick = np.random.default_rng(19).permutation(len(held))[: args.whole_files]
+        held = [held[int(i)] for i in sorted(pick)]
+    held = held[k::n]
+    rng = np.random.default_rng(2019 + k)
+    (folder / "whole").mkdir(exist_ok=True)
+    afp_run = audfprint_start(
+        afp_db, [Query(p, "whole", None) for p in held], folder / "whole", processes=1
+    )
+    began, cpu = time.perf_counter(), own_cpu()
+    held_out = whole_files(index, held, folder, args.clips // n, rng)
+    print(
+        f"sostenuto: {len(held)} whole files in {time.perf_counter() - began:.0f} s "
+        f"({own_cpu() - cpu:.0f} s CPU)",
+        flush=True,
+    )
+    tuning = whole_files(index, unregistered[k::n], folder, 0, rng)
+    afp = audfprint_answers(afp_run, [Query(p, "whole", None) for p in held], folder / "whole")
+    return {
+        "held_out": _raw(held_out),
+        "tuning": _raw(tuning),
+        "audfprint_flagged": [str(q) for q, (key, _) in zip(held, afp, strict=True) if key],
+    }
+
+
+def _raw(whole: WholeFiles) -> dict[str, object]:
+    return {
+        "files": [[str(p), s, d, key] for p, s, d, key in whole.files],
+        "clips": [[str(p), s, key] for p, s, key in whole.clips],
+        "errors": whole.errors,
+    }
+
+
+def _cooked(raw: object) -> WholeFiles:
+    assert isinstance(raw, dict)
+    return WholeFiles(
+        [(Path(p), s, d, key) for p, s, d, key in raw["files"]],
+        [(Path(p), s, key) for p, s, key in raw["clips"]],
+        dict(raw["errors"]),
+    )
+
+
+def summarise_whole(
+    parts: list[dict[str, object]], excerpt_nulls: list[float], calibrated: float | None
+) -> dict[str, object]:
+    """The whole-file rows from their parts: flagged files at the default threshold, at the
+    threshold calibrated on excerpts and at the banded calibration of the tuning set."""
+    held = WholeFiles([], [], {})
+    tuning = WholeFiles([], [], {})
+    afp: list[str] = []
+    for part in parts:
+        for into, raw in ((held, part["held_out"]), (tuning, part["tuning"])):
+            cooked = _cooked(raw)
+            into.files.extend(cooked.files)
+            into.clips.extend(cooked.clips)
+            into.errors.update(cooked.errors)
+        flagged = part["audfprint_flagged"]
+        assert isinstance(flagged, list)
+        afp.extend(flagged)
+    banded, bands = banded_threshold(excerpt_nulls, tuning)
+    thresholds = {"default": DEFAULT_THRESHOLD, "banded calibration": banded}
+    if calibrated is not None:
+        thresholds["calibrated on excerpts"] = calibrated
+    summary = whole_summary(held, thresholds)
+    summary["audfprint_flagged"] = len(afp)
+    summary["audfprint_flagged_files"] = afp
+    return {
+        "thresholds": thresholds,
+        "bands_on_tuning_set": bands,
+        "held_out": summary,
+        "tuning_whole_files": whole_summary(tuning, thresholds),
+    }
+
+
+def run_whole(
+    index: Index,
+    afp_db: Path,
+    unregistered: list[Path],
+    excerpt_nulls: list[float],
+    calibrated_on_excerpts: float | None,
+    args: argparse.Namespace,
+    folder: Path,
+) -> dict[str, object]:
+    """The whole-file rows in one process (the full run)."""
+    raw = whole_part(index, afp_db, unregistered, args, folder)
+    result = summarise_whole([raw], excerpt_nulls, calibrated_on_excerpts)
+    show_whole(result)
+    return result
+
+
+def show_whole(result: dict[str, object]) -> None:
+    held = result["held_out"]
+    tuning = result["tuning_whole_files"]
+    thresholds = result["thresholds"]
+    assert isinstance(held, dict) and isinstance(tuning, dict) and isinstance(thresholds, dict)
+    print("\nwhole unregistered files (Sostenuto flagged at each threshold; audfprint: any match)")
+    for label, part in (("held-out", held), ("tuning set", tuning)):
+        print(
+            f"  {label}: {part['files']} files, {part['hours']} h {part['packages']}; "
+            f"max evidence {part['max_score']} ({part['max_score_file']})"
+        )
+        for name, value in thresholds.items():
+            print(f"    at {name} {value:.2f}: {part['flagged'][name]} flagged")
+    for name, value in thresholds.items():
+        print(
+            f"  check-output, {held['clips']} clips of 60 s, at {name} {value:.2f}: "
+            f"{held['clips_reported'][name]} reported (max evidence {held['clips_max_score']})"
+        )
+    print(f"  audfprint on the held-out whole files: {held['audfprint_flagged']} flagged")
+    if held["unreadable"]:
+        print(f"  unreadable: {held['unreadable']}")
+    print(f"  bands (tuning set): {result['bands_on_tuning_set']}")
+
+
 def latency_growth(
     prints: list[Fingerprint], sample: list[Fingerprint], folder: Path, factors: list[int]
 ) -> list[dict[str, float]]:
@@ -442,6 +671,17 @@ def main() -> None:
         default=100,
         help="queries in each row the issue states a target on (300 shows 99 %%; ~+6 min)",
     )
+    parser.add_argument(
+        "--whole-files", type=int, default=0, help="held-out whole tracks (default: all)"
+    )
+    parser.add_argument("--clips", type=int, default=100, help="60 s check-output clips")
+    parser.add_argument(
+        "--whole-only",
+        action="store_true",
+        help="only the whole-file rows (no excerpt rows, no peers on excerpts)",
+    )
+    parser.add_argument("--part", default="0/1", help="with --whole-only: part K of N")
+    parser.add_argument("--merge", type=int, default=0, help="join N --whole-only parts")
     args = parser.parse_args()
     per_row, nulls = ((4, 2), 40) if args.quick else ((args.target_queries, 30), 300)
     extra_nulls = 200 if args.quick else 1000
@@ -463,6 +703,13 @@ def main() -> None:
         f"{os.cpu_count()} cores (shared machine)",
         flush=True,
     )
+    if args.merge:
+        merge_whole(args.merge)
+        return
+    if args.whole_only:
+        audio = {p: decoded(p) for p in unregistered}
+        whole_only(args, registered, unregistered, audio, extra_nulls, run_began)
+        return
     audio = {p: decoded(p) for p in registered + unregistered}
     with tempfile.TemporaryDirectory(prefix="identify-bench-") as tmp:
         folder = Path(tmp)
@@ -496,6 +743,16 @@ def main() -> None:
             f"sostenuto: {extra_nulls} more unregistered queries in "
             f"{time.perf_counter() - began:.0f} s",
             flush=True,
+        )
+        own_nulls = sorted(score for (_, score), q in zip(sos, queries, strict=True) if not q.truth)
+        whole = run_whole(
+            index,
+            afp_db,
+            unregistered,
+            null_scores + own_nulls,
+            own_nulls[len(own_nulls) - 1 - int(0.001 * len(own_nulls))],
+            args,
+            folder,
         )
         sample = [fingerprint_file(q.path, query=True) for q in queries if q.row == "clean 10 s"]
         growth = latency_growth(prints, sample, folder, factors)
@@ -614,6 +871,7 @@ def main() -> None:
                     "max_evidence": all_nulls[-1],
                 },
                 "latency_growth": growth,
+                "whole_files": whole,
                 # Every answer, so another threshold can be judged without a new run.
                 "sostenuto_answers": [
                     {"row": q.row, "truth": q.truth, "top": key, "score": round(score, 3)}
@@ -625,6 +883,48 @@ def main() -> None:
         )
     )
     print(f"wrote {RESULTS}")
+    show_whole(whole)
+
+
+def whole_only(
+    args: argparse.Namespace,
+    registered: list[Path],
+    unregistered: list[Path],
+    audio: dict[Path, np.ndarray],
+    extra_nulls: int,
+    run_began: float,
+) -> None:
+    """``--whole-only``: the index, in-memory excerpt nulls and the whole-file rows, in
+    ``--part K/N`` processes (each writes its scores) joined by ``--merge N``."""
+    k, n = (int(x) for x in args.part.split("/"))
+    out = RESULTS.with_name("identify_whole.json")
+    out.parent.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="identify-bench-") as tmp:
+        folder = Path(tmp)
+        index, _, _ = sostenuto_index(folder, registered)
+        afp_db, _ = audfprint_build(registered)
+        rng = np.random.default_rng(2026 + k)
+        nulls = extra_null_scores(index, [audio[p] for p in unregistered], extra_nulls // n, rng)
+        raw = whole_part(index, afp_db, unregistered, args, folder, (k, n))
+    elapsed = time.perf_counter() - run_began
+    raw["excerpt_nulls"] = nulls
+    raw["minutes_wall"] = round(elapsed / 60, 1)
+    out.with_suffix(f".part{k}.json").write_text(json.dumps(raw))
+    print(f"part {k}/{n}: {elapsed / 60:.1f} min wall on the shared machine", flush=True)
+    if n == 1:
+        merge_whole(1)
+
+
+def merge_whole(parts: int) -> None:
+    out = RESULTS.with_name("identify_whole.json")
+    raws = [json.loads(out.with_suffix(f".part{k}.json").read_text()) for k in range(parts)]
+    nulls = [score for raw in raws for score in raw["excerpt_nulls"]]
+    result = summarise_whole(raws, nulls, None)
+    result["excerpt_nulls"] = {"count": len(nulls), "max": max(nulls)}
+    result["minutes_wall_per_part"] = [raw["minutes_wall"] for raw in raws]
+    out.write_text(json.dumps(result, indent=1))
+    show_whole(result)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

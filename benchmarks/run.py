@@ -13,7 +13,16 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["consent", "log", "identify", "labelling", "voice", "remuneration", "search"]
+BENCHMARKS = [
+    "consent",
+    "log",
+    "identify",
+    "labelling",
+    "voice",
+    "remuneration",
+    "search",
+    "client",
+]
 
 
 def main(argv: list[str]) -> int:

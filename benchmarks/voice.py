@@ -25,7 +25,11 @@ baseline (mean and standard deviation of 20 MFCCs over the voiced frames, standa
 cosine), score normalisation of both (AS-norm against a cohort of other voices), their fusion,
 longer enrolment and probes, and four treatments of the music bed before GE2E.
 
-    python benchmarks/voice.py [--quick] [--write-calibration]
+    python benchmarks/voice.py [--quick] [--reuse] [--write-calibration] [--sections ...]
+
+The default section, ``protection`` (benchmarks/voice_protection.py), measures what issue #20
+asks: open-set attribution at 1 % false matches under six conditions, unenrolled and synthetic
+voices, a held-out corpus, today's decision and the MFCC baseline in the same run.
 """
 
 from __future__ import annotations
@@ -725,7 +729,7 @@ def print_speed(timing: dict[str, Any]) -> None:
     console.print(table)
 
 
-SECTIONS = ("main", "long", "treatments", "speed")
+SECTIONS = ("protection", "main", "long", "treatments", "speed")
 
 
 def main() -> None:
@@ -734,9 +738,13 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=12, help="probes per voice (default 12)")
     parser.add_argument(
         "--sections",
-        default=",".join(SECTIONS),
-        help="comma-separated subset of main,long,treatments,speed (results are merged into "
-        "an existing results file, so two runs can share the work)",
+        default="protection",
+        help="comma-separated subset of protection (default: open-set attribution, "
+        "benchmarks/voice_protection.py), main,long,treatments,speed (the verification "
+        "tables of the previous report; results merged into an existing results file)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="protection: reuse the cached embeddings"
     )
     parser.add_argument(
         "--write-calibration",
@@ -750,6 +758,12 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
+    if "protection" in sections:
+        import voice_protection
+
+        voice_protection.run(args.quick, 4 if args.quick else 8, args.reuse, args.write_calibration)
+        if sections == {"protection"}:
+            return
     voices = load_voices(args.quick)
     per_voice = 6 if args.quick else args.probes
     enrol, probes = split(voices, per_voice, enrol_seconds=12.0, probe_seconds=3.0)

@@ -34,7 +34,7 @@ class InvalidInput(SostenutoError):
 
     code = "invalid-input"
     http_status = 422
-    exit_code = 2
+    exit_code = 10  # 2 is a usage error (an unknown option), the convention of every shell
 
 
 class NotFound(SostenutoError):
@@ -91,3 +91,20 @@ class DependencyMissing(SostenutoError):
     code = "dependency-missing"
     http_status = 501
     exit_code = 9
+
+
+class Denied(SostenutoError):
+    """A decision denied what was asked; an error only where the caller said so
+    (``--fail-on-deny``), so that a script stops."""
+
+    code = "denied"
+    http_status = 403
+    exit_code = 11
+
+
+class ServerUnavailable(SostenutoError):
+    """The remote server could not be reached or failed to answer (a 5xx)."""
+
+    code = "server-unavailable"
+    http_status = 502
+    exit_code = 12

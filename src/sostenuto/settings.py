@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     # Witnesses whose cosignatures the log accepts: cosignature/v1 verifier keys, comma-separated.
     witness_keys: str = ""
+    # C2SP tlog-witness: submission prefixes the log sends its checkpoints to (comma-separated),
+    # logs this service witnesses (note verifier keys, comma-separated), its witness key name.
+    witness_urls: str = ""
+    witnessed_logs: str = ""
+    witness_name: str = ""
+    # The log's origin when its key is created; default: the prefix it is served at.
+    log_origin: str = ""
 
     @property
     def resolved_database_url(self) -> str:

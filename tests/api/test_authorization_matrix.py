@@ -53,7 +53,7 @@ from sqlalchemy import func, select
 
 from sostenuto.api import create_app
 from sostenuto.auth import OPERATOR, ROLES, Principal, issue_token
-from sostenuto.consent import decide, forget_snapshots
+from sostenuto.consent import decide, forget_snapshots, request_change
 from sostenuto.declarations import declare
 from sostenuto.identify._screen import screens_dir
 from sostenuto.registry.demo import load_demo
@@ -72,7 +72,16 @@ from sostenuto.storage.models.registry import (
 )
 from sostenuto.storage.models.remuneration import Statement
 from sostenuto.storage.models.voice import VoiceMatch, Voiceprint, VoiceScreening
-from sostenuto.transparency import Cosigner, checkpoint, cosign, inclusion_bundle
+from sostenuto.transparency import (
+    Cosigner,
+    checkpoint,
+    cosign,
+    inclusion_bundle,
+    prove_consistency,
+    verifier_key,
+)
+from sostenuto.transparency._witness_service import latest_cosigned
+from sostenuto.transparency._witness_submit import add_checkpoint_body
 from sostenuto.voice._types import RangeReport, ScreeningReport
 
 CALLERS = (
@@ -127,6 +136,9 @@ class Tenant:
     private_rule: int = 0
     private_note: str = ""
     public_rule: int = 0
+    # CMO: pending requests of its member (one to apply, one to decline), and their note.
+    requests: tuple[int, int] = (0, 0)
+    request_note: str = ""
     watermark: str = ""
     voice_screening: str = ""
     corpus_screen: str = ""
@@ -463,6 +475,21 @@ def _seed(database: Database, settings: Settings) -> tuple[dict[str, str], dict[
                 label=f"matrix performer {key}",
                 performer_id=t[key].performer,
             )
+            member = Principal(
+                f"matrix performer {key}", "performer", performer_id=t[key].performer
+            )
+            t[key].request_note = f"request of {t[key].name}'s member"
+            t[key].requests = tuple(  # type: ignore[assignment]
+                request_change(
+                    session,
+                    member,
+                    action="prohibit",
+                    uses=["voice-clone"],
+                    territories=[t[key].territory],
+                    note=t[key].request_note,
+                ).id
+                for _ in range(2)
+            )
     return tokens, t, third
 
 
@@ -473,6 +500,7 @@ def _world(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     cosigner = Cosigner.generate("witness.matrix.example")
     settings = Settings(data_dir=folder / "data", witness_keys=str(cosigner.public_key))
     tokens, tenants, third = _seed(database, settings)
+    settings.witnessed_logs = verifier_key(settings)  # the world's witness follows its log
     app = create_app(settings, database)
     client = TestClient(app, raise_server_exceptions=False)
     yield World(database, settings, app, client, tokens, tenants, cosigner, third)
@@ -586,6 +614,17 @@ def _cosigned(t: Target) -> Request:
     note = checkpoint(t.world.database, t.world.settings).note
     signed = cosign(note, t.world.cosigner, timestamp=int(time.time()))
     return {"path": "/api/v1/log/cosignatures", "json": {"note": signed}}
+
+
+def _add_checkpoint(t: Target) -> Request:
+    """The world's log submits its checkpoint to the world's own witness, from the size the
+    witness last cosigned (C2SP tlog-witness: no token, the log's signature is the check)."""
+    signed = checkpoint(t.world.database, t.world.settings)
+    done = latest_cosigned(t.world.settings, signed.note.split("\n", 1)[0])
+    old = done[0] if done else 0
+    proof = prove_consistency(t.world.database, old, signed.size) if 0 < old < signed.size else []
+    body = add_checkpoint_body(old, proof, signed.note)
+    return {"path": "/witness/add-checkpoint", "content": body}
 
 
 _no_contributors = _leaks(lambda t: ['"contributions"'])
@@ -779,8 +818,9 @@ OPS: dict[str, Op] = {
         owner="lic",
     ),
     "GET /api/v1/consent/decisions": Op(
-        "UFOFFOOFF",
+        "UFOFFOOPP",  # a performer: only decisions on its own recordings
         lambda t: {"path": "/api/v1/consent/decisions", "params": {"licensee_id": t.lic.id}},
+        leak=_leaks(lambda t: [t.lic.decision]),
         owner="lic",
     ),
     "GET /api/v1/consent/decisions/{decision_id}": Op(
@@ -819,6 +859,33 @@ OPS: dict[str, Op] = {
         hides=True,
         owner="cmo",
     ),
+    "POST /api/v1/consent/requests": Op(
+        "UFFFFFFOO",  # a performer asks its own CMO, for itself only
+        lambda t: {
+            "path": "/api/v1/consent/requests",
+            "json": {"action": "prohibit", "uses": ["voice-clone"], "note": t.unique},
+        },
+    ),
+    "GET /api/v1/consent/requests": Op(
+        "UFOFFPPPP",
+        _get("/api/v1/consent/requests"),
+        leak=_leaks(lambda t: [t.cmo.request_note]),
+    ),
+    "POST /api/v1/consent/requests/{request_id}/apply": Op(
+        "UFFFFFFFF",
+        lambda t: {"path": f"/api/v1/consent/requests/{t.cmo.requests[0]}/apply", "json": {}},
+        hides=True,
+        owner="cmo",
+    ),
+    "POST /api/v1/consent/requests/{request_id}/decline": Op(
+        "UFFFFFFFF",
+        lambda t: {
+            "path": f"/api/v1/consent/requests/{t.cmo.requests[1]}/decline",
+            "json": {"reason": "the mandate is being renewed"},
+        },
+        hides=True,
+        owner="cmo",
+    ),
     "POST /api/v1/consent/rules/{rule_id}/publish": Op(
         "UFFFFFFFF",
         lambda t: {"path": f"/api/v1/consent/rules/{t.cmo.public_rule}/publish"},
@@ -829,6 +896,31 @@ OPS: dict[str, Op] = {
         "OOOOOOOOO", _get("/api/v1/consent/exports/cmo/{t.cmo.id}")
     ),
     "GET /api/v1/consent/jurisdictions": Op("OOOOOOOOO", _get("/api/v1/consent/jurisdictions")),
+    "POST /api/v1/standards/content-usage": Op(
+        "UFFFFFFFF",
+        lambda t: {
+            "path": "/api/v1/standards/content-usage",
+            "json": {
+                "scope": "cmo",
+                "scope_id": t.cmo.id,
+                "content_usage": "train-ai=n",
+                "territories": [t.cmo.territory],
+            },
+        },
+        owner="cmo",
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/robots.txt": Op(
+        "OOOOOOOOO", _get("/api/v1/standards/cmos/{t.cmo.id}/robots.txt")
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/tdmrep.json": Op(
+        "OOOOOOOOO", _get("/api/v1/standards/cmos/{t.cmo.id}/tdmrep.json")
+    ),
+    "GET /api/v1/standards/{party}/{party_id}/tdm-policy": Op(
+        "OOOOOOOOO", _get("/api/v1/standards/cmos/{t.cmo.id}/tdm-policy")
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/recordings/{isrc}": Op(
+        "OOOOOOOOO", _get("/api/v1/standards/cmos/{t.cmo.id}/recordings/ES-A7Q-19-00101")
+    ),
     # ---------------------------------------------------------------- transparency log
     "GET /api/v1/log/entries": Op(
         "OOOOOOOOO",
@@ -870,6 +962,7 @@ OPS: dict[str, Op] = {
         "PPOPPPPPP", _get("/api/v1/log/summaries/{t.lic.model}"), leak=_other_decision
     ),
     "GET /log/checkpoint": Op("OOOOOOOOO", _get("/log/checkpoint")),
+    "POST /witness/add-checkpoint": Op("OOOOOOOOO", _add_checkpoint),
     "GET /log/tile/entries/{path}": Op(
         "OOOOOOOOO", lambda t: {"path": f"/log/tile/entries/{_tile_path(t)}"}
     ),
@@ -943,7 +1036,7 @@ OPS: dict[str, Op] = {
         leak=_leaks(lambda t: t.cmo.money),
     ),
     "GET /api/v1/remuneration/statements/{period}": Op(
-        "UFOPPPPFF",
+        "UFOPPPPPP",  # each sees its own statements only
         _get(f"/api/v1/remuneration/statements/{PERIOD}"),
         leak=_leaks(lambda t: t.lic.statements + t.cmo.statements),
     ),
@@ -1078,6 +1171,7 @@ def test_operation_as_caller(world: World, key: str, caller: str, position: int)
         params=request.get("params"),
         json=request.get("json"),
         data=request.get("data"),
+        content=request.get("content"),
         files=request.get("files"),
         headers=headers,
     )
@@ -1137,7 +1231,11 @@ def test_the_owner_gets_through(control_world: World, key: str) -> None:
 
 # Writes the public may make on purpose (they store nothing), and what an auditor may post:
 # its witness cosignatures, and questions that store nothing (previews, output checks).
-PUBLIC_WRITES = {"POST /api/v1/label/inspect", "POST /api/v1/log/verify"}
+PUBLIC_WRITES = {
+    "POST /api/v1/label/inspect",
+    "POST /api/v1/log/verify",
+    "POST /witness/add-checkpoint",  # C2SP tlog-witness: the log's signature is the check
+}
 AUDITOR_WRITES = PUBLIC_WRITES | {
     "POST /api/v1/log/cosignatures",
     "POST /api/v1/identify/check-output",
@@ -1148,7 +1246,10 @@ AUDITOR_WRITES = PUBLIC_WRITES | {
 
 
 # A performer revokes the rules that concern it, and nothing else.
-PERFORMER_WRITES = PUBLIC_WRITES | {"POST /api/v1/consent/rules/{rule_id}/revoke"}
+PERFORMER_WRITES = PUBLIC_WRITES | {
+    "POST /api/v1/consent/rules/{rule_id}/revoke",
+    "POST /api/v1/consent/requests",
+}
 
 
 @pytest.mark.parametrize(

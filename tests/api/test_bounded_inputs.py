@@ -28,7 +28,7 @@ from sostenuto.auth import issue_token
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
-from sostenuto.storage.models.registry import Cmo, Licensee
+from sostenuto.storage.models.registry import Cmo, Licensee, Performer
 
 HUGE = 2**64 + 7  # beyond any 64-bit column, and beyond what orjson can write
 LONG = "x" * 100_000
@@ -96,11 +96,15 @@ def tokens(database: Database) -> dict[str, str]:
     with database.transaction() as session:
         session.add(Cmo(code="AIE", name="AIE", country="ES", identifiers={}))
         session.add(Licensee(name="Aurora", kind="developer", country="SE"))
+        session.add(Performer(name="Lucía Ferrer"))
         session.flush()
         return {
             "auditor": issue_token(session, role="auditor", label="bounded auditor"),
             "cmo-admin": issue_token(session, role="cmo-admin", label="bounded admin", cmo_id=1),
             "licensee": issue_token(session, role="licensee", label="bounded dev", licensee_id=1),
+            "performer": issue_token(
+                session, role="performer", label="bounded performer", performer_id=1
+            ),
         }
 
 

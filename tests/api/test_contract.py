@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from jsonschema import Draft202012Validator
 from sostenuto.api import create_app
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
-from tests.serving import served_app
+from tests.serving import CHROMIUM, chromium, served_app
 
 PINNED = Path(__file__).with_name("operation_ids.txt")
 METHODS = {"get", "put", "post", "delete", "patch"}
@@ -125,7 +124,6 @@ def test_documentation_pages_load_only_local_assets(app: FastAPI, page: str) -> 
         assert client.get(url).status_code == 200, url
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
@@ -138,7 +136,7 @@ def served(app: FastAPI) -> Iterator[str]:
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_documentation_pages_render_offline(served: str) -> None:
     """Swagger UI and ReDoc render every operation with every outside request refused."""
-    from playwright.sync_api import Route, sync_playwright
+    from playwright.sync_api import Route
 
     outside: list[str] = []
 
@@ -149,22 +147,15 @@ def test_documentation_pages_render_offline(served: str) -> None:
             outside.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-component-update"],
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("**/*", local_only)
+        page.goto(served + "/docs")
+        page.wait_for_selector("text=Decide one use of one recording", timeout=30_000)
+        assert page.locator(".opblock").count() >= 70
+        page.goto(served + "/redoc")
+        page.wait_for_selector(
+            "h2:has-text('Decide one use of one recording')", state="attached", timeout=30_000
         )
-        try:
-            page = browser.new_page()
-            page.route("**/*", local_only)
-            page.goto(served + "/docs")
-            page.wait_for_selector("text=Decide one use of one recording", timeout=30_000)
-            assert page.locator(".opblock").count() >= 70
-            page.goto(served + "/redoc")
-            page.wait_for_selector(
-                "h2:has-text('Decide one use of one recording')", state="attached", timeout=30_000
-            )
-        finally:
-            browser.close()
     # ReDoc's attribution logo is the one outside request; refused, the image hides itself.
     assert set(outside) <= {REDOC_LOGO}, outside

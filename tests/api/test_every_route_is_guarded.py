@@ -14,6 +14,8 @@ from sostenuto.storage import Database
 PUBLIC_WRITES = {
     ("POST", "/api/v1/label/inspect"),
     ("POST", "/api/v1/log/verify"),
+    # C2SP tlog-witness: the log's signature on the checkpoint is the authentication.
+    ("POST", "/witness/add-checkpoint"),
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 

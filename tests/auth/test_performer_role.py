@@ -146,6 +146,14 @@ def test_a_performer_reads_decisions_on_its_recordings_only(seeded: Seeded) -> N
     path = f"/api/v1/consent/decisions/{seeded.decision}"
     assert seeded.client.get(path, headers=_as(seeded, "own")).status_code == 200
     assert seeded.client.get(path, headers=_as(seeded, "other")).status_code == 404
+    # The listing: the performer's own recordings' decisions, whichever licensee asked.
+    listed = {
+        who: seeded.client.get("/api/v1/consent/decisions", headers=_as(seeded, who))
+        for who in ("own", "other")
+    }
+    assert all(answer.status_code == 200 for answer in listed.values())
+    assert [d["id"] for d in listed["own"].json()["items"]] == [seeded.decision]
+    assert listed["other"].json()["items"] == []
 
 
 def test_a_performer_revokes_its_own_rule_audited(seeded: Seeded, database: Database) -> None:

@@ -33,7 +33,7 @@ EXPECTED: dict[str, str] = {
     "agreement.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
     "agreement.list": "cmo=YNN lic=NNN aud=YYY pub=NNN per=NNN",
     "performer.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
-    "performer.read": "cmo=YNY lic=NNN aud=YYY pub=NNN per=NNN",
+    "performer.read": "cmo=YNY lic=NNN aud=YYY pub=NNN per=YNN",
     "mandate.add": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
     "mandate.list": "cmo=YNN lic=NNN aud=YYY pub=NNN per=NNN",
     "mandate.end": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
@@ -63,6 +63,9 @@ EXPECTED: dict[str, str] = {
     "rule.change": "cmo=YNY lic=NNN aud=NNN pub=NNN per=NNN",
     "rule.revoke": "cmo=YNN lic=NNN aud=NNN pub=NNN per=YNN",
     "rule.publish": "cmo=YNY lic=NNN aud=NNN pub=NNN per=NNN",
+    "consent-request.make": "cmo=NNN lic=NNN aud=NNN pub=NNN per=YNN",
+    "consent-request.read": "cmo=YNN lic=NNN aud=YYY pub=NNN per=YNN",
+    "consent-request.decide": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
     # transparency log
     "log.read": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
     "log.verify": "cmo=YYY lic=YYY aud=YYY pub=YYY per=YYY",
@@ -82,7 +85,7 @@ EXPECTED: dict[str, str] = {
     "revenue.report": "cmo=YNN lic=YNN aud=NNN pub=NNN per=NNN",
     "remuneration.run": "cmo=NNN lic=NNN aud=NNN pub=NNN per=NNN",
     "remuneration.run.read": "cmo=YNN lic=YNN aud=YYY pub=NNN per=NNN",
-    "statement.read": "cmo=YNY lic=YNN aud=YYY pub=NNN per=NNN",
+    "statement.read": "cmo=YNY lic=YNN aud=YYY pub=NNN per=YNN",
     "claim.settle": "cmo=YNN lic=NNN aud=NNN pub=NNN per=NNN",
     # voice
     "voiceprint.enrol": "cmo=NNY lic=NNN aud=NNN pub=NNN per=NNN",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,25 +32,34 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
 def test_operator_issues_and_revokes(cli: CliRunner) -> None:
     issued = cli.invoke(app, ["token", "issue", "--role", "auditor", "--label", "audit office"])
     assert issued.exit_code == 0, issued.output
-    token = issued.output.strip()
+    token = issued.stdout.strip()
     with _context.database().reader() as session:
         assert authenticate(session, token).role == "auditor"
+    assert "token 1 (auditor, audit office)" in issued.stderr
+    listed = cli.invoke(app, ["token", "list", "--json"])
+    assert [(t["id"], t["role"], t["label"]) for t in json.loads(listed.stdout)] == [
+        (1, "auditor", "audit office")
+    ]
+    assert token not in listed.stdout
     revoked = cli.invoke(app, ["token", "revoke", "1"])
     assert revoked.exit_code == 0, revoked.output
     with _context.database().reader() as session, pytest.raises(Unauthenticated):
         authenticate(session, token)
+    assert json.loads(cli.invoke(app, ["token", "list", "--json"]).stdout) == []
+    everything = json.loads(cli.invoke(app, ["token", "list", "--revoked", "--json"]).stdout)
+    assert everything[0]["revoked_at"] is not None
 
 
 def test_a_token_holder_cannot_issue_or_revoke(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issued = cli.invoke(app, ["token", "issue", "--role", "auditor", "--label", "audit office"])
-    monkeypatch.setenv("SOSTENUTO_TOKEN", issued.output.strip())
+    monkeypatch.setenv("SOSTENUTO_TOKEN", issued.stdout.strip())
     again = cli.invoke(app, ["token", "issue", "--role", "auditor", "--label", "second"])
     assert isinstance(again.exception, Forbidden)
     revoke = cli.invoke(app, ["token", "revoke", "1"])
     assert isinstance(revoke.exception, Forbidden)
     monkeypatch.delenv("SOSTENUTO_TOKEN")
     with _context.database().reader() as session:
-        token = issued.output.strip()
+        token = issued.stdout.strip()
         assert authenticate(session, token).role == "auditor"  # still valid: nothing revoked

@@ -39,7 +39,7 @@ def test_user_add_and_list_never_show_the_hash(cli: CliRunner) -> None:
         input="a long enough passphrase\n",
     )
     assert added.exit_code == 0, added.output
-    listed = cli.invoke(app, ["user", "list"])
+    listed = cli.invoke(app, ["user", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     users = json.loads(listed.output)
     assert [user["username"] for user in users] == ["dora"]
@@ -63,7 +63,7 @@ def test_a_cmo_admin_issues_its_members_performer_token(
     )
     assert issued.exit_code == 0, issued.output
     with _context.database().reader() as session:
-        principal = authenticate(session, issued.output.strip())
+        principal = authenticate(session, issued.stdout.strip())
     assert principal.role == "performer" and principal.performer_id == member
     other = cli.invoke(app, ["token", "issue", "--role", "auditor", "--label", "x"])
     assert isinstance(other.exception, Forbidden)

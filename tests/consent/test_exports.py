@@ -76,14 +76,19 @@ def test_odrl_policy(database: Database, reserved: dict[str, int]) -> None:
         policy = export_reservations(session, format="odrl", cmo_id=reserved["A"])
     assert policy["@context"][0] == "http://www.w3.org/ns/odrl.jsonld"
     assert policy["@type"] == "Set" and policy["profile"].startswith("https://sostenuto.dev/")
+    assert policy["conflict"] == "prohibit"  # else overlapping rules would void the policy
     prohibitions = {p["uid"].rsplit("/", 1)[1]: p for p in policy["prohibition"]}
     assert set(prohibitions) == {str(reserved["cmo_rule"]), str(reserved["opt_out"])}
     cmo_rule = prohibitions[str(reserved["cmo_rule"])]
     assert cmo_rule["action"] == ["sos:voice-clone"]
-    assert cmo_rule["target"]["@type"] == "AssetCollection"
+    assert cmo_rule["target"]["@type"] == "odrl:AssetCollection"
     spatial = [c for c in cmo_rule["constraint"] if c["leftOperand"] == "spatial"]
     assert spatial == [
-        {"leftOperand": "spatial", "operator": "isAnyOf", "rightOperand": ["ES", "FR"]}
+        {
+            "leftOperand": "spatial",
+            "operator": "isAnyOf",
+            "rightOperand": [{"@id": "urn:iso:3166:ESP"}, {"@id": "urn:iso:3166:FRA"}],
+        }
     ]
     (permission,) = policy["permission"]
     assert permission["target"].startswith("urn:isrc:ESA01")
@@ -99,14 +104,26 @@ def test_tdmrep_and_aipref(database: Database, reserved: dict[str, int]) -> None
         tdm = export_reservations(session, format="tdmrep", performer_id=reserved["p1"])
         aipref = export_reservations(session, format="aipref", performer_id=reserved["p1"])
         nothing = export_reservations(session, format="aipref", performer_id=reserved["p2"])
-    assert {entry["tdm-reservation"] for entry in tdm["tdmrep"]} == {1}
+    (entry,) = tdm["tdmrep"]  # r1 is p1's one recording; p1 reserves train-ai
+    assert entry["location"].startswith("/recordings/ESA01")
+    assert entry["tdm-reservation"] == 1 and entry["tdm-policy"] == tdm["policy"]["uid"]
     assert tdm["policy"]["profile"] == "http://www.w3.org/ns/tdmrep"
     assert tdm["policy"]["permission"][0]["action"] == "tdm:mine"
+    assert tdm["policy"]["permission"][0]["duty"] == [{"action": "obtainConsent"}]
     strings = {p["content_usage"] for p in aipref["preferences"]}
     assert "train-ai=n, search=n" in strings
-    assert "sos-voice-clone=n" in strings
-    assert "sos-style-imitation=y" in strings
-    assert nothing["preferences"] == []
+    # A refusal of voice cloning is said as the broader train-ai=n, and the export says so.
+    (voice,) = [p for p in aipref["preferences"] if p["territories"] == ["ES", "FR"]]
+    assert voice["content_usage"] == "train-ai=n"
+    assert {n["use"] for n in voice["not_expressed"]} == {"voice-clone"}
+    # A permission with duties is no unconditional yes: unknown, and pointed to the ODRL policy.
+    (conditional,) = [p for p in aipref["preferences"] if p["target"].startswith("urn:isrc:")]
+    assert conditional["content_usage"] == ""
+    (note,) = conditional["not_expressed"]
+    assert "conditions" in note["why"] and note["see"].endswith("format=odrl")
+    (page,) = aipref["pages"]
+    assert page["content_usage"] == "train-ai=n, search=n"
+    assert nothing["preferences"] == [] and nothing["pages"] == []
 
 
 def test_export_errors(database: Database, reserved: dict[str, int]) -> None:

@@ -263,14 +263,33 @@ def test_cli_calibrate_and_stats(data_dir: Path, unregistered: Path) -> None:
         k: v for k, v in answer.items() if k != "saved"
     }
     scores = sorted(answer["scores"], reverse=True)
-    assert answer["threshold"] == pytest.approx(max(1.0, scores[1] + 1.0))  # floor(0.01·100) = 1
+    excerpt_rule = max(1.0, scores[1] + 1.0)  # floor(0.01·100) = 1
+    # Every file is also searched whole (25 s: its own band); the threshold in force is the
+    # highest any band needs.
+    bands = {band["band"]: band for band in answer["bands"]}
+    assert bands["up to 15 s"]["queries"] == 100 and bands["15-60 s"]["queries"] == 4
+    assert bands["up to 15 s"]["threshold"] == pytest.approx(excerpt_rule)
+    assert answer["threshold"] == pytest.approx(max(b["threshold"] for b in bands.values()))
+    used = answer["used"]
+    assert len(used) == 4 and sum(f["excerpts"] for f in used) == 100
+    assert all(f["seconds"] == pytest.approx(25.0) and f["whole_score"] >= 0 for f in used)
     code, output = run("identify", "index", "stats", "--json")
     stats = orjson.loads(output)
     assert stats["threshold"] == answer["threshold"]
     assert stats["threshold source"].startswith("calibrated ")
-    code, output = run("identify", "calibrate", str(unregistered), "--count", "100", "--no-save")
+    notes = data_dir / "notes"
+    notes.mkdir()
+    (notes / "liner-notes.txt").write_text("not audio")
+    code, output = run(
+        "identify", "calibrate", str(unregistered), str(notes), "--count", "100", "--no-save",
+        "--no-whole",
+    )  # fmt: skip
     assert code == 0, output
     assert "not saved" in output and "99.9th" in output
+    # What it used and what it skipped, never silently.
+    flat = output.replace("\n", "")  # rich wraps long lines
+    assert "used 4 file(s)" in flat and "0 whole files" in flat
+    assert "skipped (not named as audio (.txt))" in flat and "liner-notes.txt" in flat
     assert load_calibration(settings) == saved  # --no-save left the saved one alone
     with pytest.raises(InvalidInput, match="--seconds"):
         run("identify", "calibrate", str(unregistered), "--seconds", "five")

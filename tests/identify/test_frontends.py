@@ -77,6 +77,28 @@ def test_cli_index_check_output_and_screen(data_dir: Path, pieces: dict[int, Sam
     assert "no licensee 99" in refused.exception.message
 
 
+def test_cli_screen_json_is_only_json_and_another_threshold_is_another_screen(
+    data_dir: Path, pieces: dict[int, Samples]
+) -> None:
+    corpus = data_dir / "corpus"
+    corpus.mkdir()
+    write_wav(corpus / "a.wav", pieces[1][: 15 * RATE], RATE)
+    write_wav(corpus / "b.wav", render_piece(77, 15.0), RATE)
+    licensee = World(_context.database()).licensee("Lab one")
+    command = ["screen", str(corpus), "--licensee", str(licensee), "--use", "train-genai"]
+    command += ["--territory", "ES", "--json"]
+    first = CliRunner().invoke(app, command)
+    assert first.exit_code == 0, first.output
+    # stdout is the report and nothing else: progress goes to stderr.
+    report = orjson.loads(first.stdout)
+    assert report["summary"]["unregistered"] == 2
+    assert report["meta"]["threshold"] == DEFAULT_THRESHOLD
+    stricter = CliRunner().invoke(app, [*command, "--threshold", "30"])
+    assert stricter.exit_code == 0, stricter.output
+    other = orjson.loads(stricter.stdout)
+    assert other["screen_id"] != report["screen_id"] and other["meta"]["threshold"] == 30.0
+
+
 @pytest.fixture
 def api(
     database: Database, settings: Settings, pieces: dict[int, Samples], tmp_path: Path

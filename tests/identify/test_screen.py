@@ -12,7 +12,7 @@ import pytest
 
 from sostenuto.audio import write_wav
 from sostenuto.auth import OPERATOR, Principal
-from sostenuto.errors import Forbidden, IntegrityFailure, InvalidInput, NotFound
+from sostenuto.errors import Conflict, Forbidden, IntegrityFailure, InvalidInput, NotFound
 from sostenuto.identify import (
     ScreenRequest,
     check_output,
@@ -146,6 +146,40 @@ def test_screening_resumes_where_it_stopped(
     assert seen[0] == (2, 4)  # two files were not screened again
     assert again.summary == first.summary
     assert again.screen_id == first.screen_id
+
+
+def test_another_threshold_or_catalogue_is_another_screen(
+    database: Database, settings: Settings, registry: dict[str, int], corpus: Path
+) -> None:
+    """Verdicts are never relabelled: a rerun at another threshold, or after the catalogue
+    changed, screens afresh into its own folder and leaves the first screen as it was."""
+    principal = lab(registry["L1"])
+    first = screen_corpus(database, settings, principal, request(registry, corpus))
+    first_state = (first.output_dir / "state.jsonl").read_text()
+    strict = screen_corpus(database, settings, principal, request(registry, corpus, threshold=1e6))
+    assert strict.screen_id != first.screen_id and strict.output_dir != first.output_dir
+    assert strict.meta["threshold"] == 1e6
+    # Nothing reaches 10^6: the first screen's finds are not carried over under its name.
+    assert strict.summary["permitted"] == strict.summary["denied"] == 0
+    assert (first.output_dir / "state.jsonl").read_text() == first_state
+    assert first.summary["permitted"] == 1 and first.summary["denied"] == 1
+    # The same threshold again resumes the first screen.
+    again = screen_corpus(database, settings, principal, request(registry, corpus))
+    assert again.screen_id == first.screen_id and again.summary == first.summary
+    # A folder given with --output holds one screen: another threshold is refused there.
+    with pytest.raises(Conflict, match="not relabelled"):
+        screen_corpus(
+            database,
+            settings,
+            principal,
+            request(registry, corpus, threshold=1e6, output_dir=first.output_dir),
+        )
+    # The catalogue changes (r3 taken out): the same command is a new screen.
+    unregister_recording_audio(database, settings, registry["r3"])
+    after = screen_corpus(database, settings, principal, request(registry, corpus))
+    assert after.screen_id != first.screen_id
+    assert after.meta["catalogue_version"] != first.meta["catalogue_version"]
+    assert after.summary == first.summary
 
 
 def test_manifest_lists_files_and_missing_ones_are_reported(

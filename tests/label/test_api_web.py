@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sostenuto.label import init_keys
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.registry import AiModel, Licensee
-from tests.serving import served_app
+from tests.serving import CHROMIUM, chromium, served_app
 
 
 def _world(database: Database) -> dict[str, object]:
@@ -74,7 +73,7 @@ def test_label_then_inspect_over_http(
     assert found["ai_generated"] is True
     assert found["manifest"]["trusted"] is True
     assert found["manifest"]["source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
-    assert found["manifest"]["training_mining"] == {"c2pa.ai_training": "notAllowed"}
+    assert found["manifest"]["training_mining"] == {"cawg.ai_training": "notAllowed"}
     assert f"{found['watermark']['watermark_id']:08x}" == watermark_id
     assert found["log_entry_id"] == log_entry
     assert found["registered"]["licensee_name"] == "Aurora Audio Ltd"
@@ -98,15 +97,11 @@ def served(sqlite_database: Database, settings: Settings) -> Iterator[str]:
         yield url
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.mark.audio
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_inspect_page_in_headless_chromium(
     served: str, settings: Settings, format_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
 
     from sostenuto.label import Label, label_file, load_keys
 
@@ -116,50 +111,36 @@ def test_inspect_page_in_headless_chromium(
         output=tmp_path / "song.wav",
         keys=load_keys(settings.keys_dir),
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(served + "/")
-            page.click("text=Inspect a file")
-            assert page.url.endswith("/label/inspect")
-            page.set_input_files("#file", labelled.path)
-            page.click("#inspect")
-            page.wait_for_selector("#verdict")
-            assert "labelled as AI-generated" in page.inner_text("#verdict")
-            summary = page.inner_text("#summary")
-            assert "verified and trusted" in summary
-            assert "Tessitura 2.1" in summary
-            assert "0badf00d" in page.inner_text("#layer-watermark")
-            assert "verified, trusted signer" in page.inner_text("#layer-c2pa")
-            assert "Aurora Audio Ltd" in page.inner_text("#layer-metadata")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(served + "/")
+        page.click("text=Inspect a file")
+        assert page.url.endswith("/label/inspect")
+        page.set_input_files("#file", labelled.path)
+        page.click("#inspect")
+        page.wait_for_selector("#verdict")
+        assert "labelled as AI-generated" in page.inner_text("#verdict")
+        summary = page.inner_text("#summary")
+        assert "verified and trusted" in summary
+        assert "Tessitura 2.1" in summary
+        assert "0badf00d" in page.inner_text("#layer-watermark")
+        assert "verified, trusted signer" in page.inner_text("#layer-c2pa")
+        assert "Aurora Audio Ltd" in page.inner_text("#layer-metadata")
 
-            # An unlabelled file reads as such; a tampered one fails validation.
-            page.goto(served + "/label/inspect")
-            page.set_input_files("#file", str(format_files["wav"]))
-            page.click("#inspect")
-            page.wait_for_selector("#verdict")
-            assert "no AI-generation label" in page.inner_text("#verdict")
+        # An unlabelled file reads as such; a tampered one fails validation.
+        page.goto(served + "/label/inspect")
+        page.set_input_files("#file", str(format_files["wav"]))
+        page.click("#inspect")
+        page.wait_for_selector("#verdict")
+        assert "no AI-generation label" in page.inner_text("#verdict")
 
-            data = bytearray(Path(labelled.path).read_bytes())
-            data[len(data) // 3] ^= 0x01
-            tampered = tmp_path / "tampered.wav"
-            tampered.write_bytes(bytes(data))
-            page.goto(served + "/label/inspect")
-            page.set_input_files("#file", str(tampered))
-            page.click("#inspect")
-            page.wait_for_selector("#verdict")
-            assert "fails validation" in page.inner_text("#layer-c2pa")
-            assert "FAILS validation" in page.inner_text("#summary")
-        finally:
-            browser.close()
+        data = bytearray(Path(labelled.path).read_bytes())
+        data[len(data) // 3] ^= 0x01
+        tampered = tmp_path / "tampered.wav"
+        tampered.write_bytes(bytes(data))
+        page.goto(served + "/label/inspect")
+        page.set_input_files("#file", str(tampered))
+        page.click("#inspect")
+        page.wait_for_selector("#verdict")
+        assert "fails validation" in page.inner_text("#layer-c2pa")
+        assert "FAILS validation" in page.inner_text("#summary")

@@ -73,9 +73,9 @@ def test_manifest_round_trip_is_trusted(
     assert found.signer == "Sostenuto C2PA signer"
     assert found.sostenuto["log_entry_id"] == "9f" * 32
     assert found.sostenuto["watermark_id"] == 0xCAFE0042
-    assert found.training_mining == {
-        "c2pa.ai_training": "notAllowed",
-        "c2pa.data_mining": "constrained",
+    assert found.training_mining == {  # written as CAWG training-mining entries
+        "cawg.ai_training": "notAllowed",
+        "cawg.data_mining": "constrained",
     }
     require_valid(found)
     assert not read_manifest(source, c2pa_mime(name), keys.root_pem).present

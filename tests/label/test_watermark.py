@@ -184,3 +184,18 @@ def test_dark_music_survives_white_noise_at_20_db() -> None:
     noisy += rng.normal(0, math.sqrt(np.mean(noisy**2) / 100), noisy.shape)
     start = int(1.3 * RATE)
     assert detect(_mono16(noisy[start : start + 10 * RATE])).watermark_id == WATERMARK_ID
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 300),
+    st.integers(1, 12),
+    st.floats(0.0, 100.0),
+    st.integers(0, 2**31 - 1),
+)
+def test_column_percentile_is_numpys_linear_percentile(
+    rows: int, columns: int, q: float, seed: int
+) -> None:
+    values = np.random.default_rng(seed).lognormal(0.0, 3.0, size=(rows, columns))
+    expected = np.percentile(values, q, axis=0, keepdims=True)
+    assert np.allclose(wm.column_percentile(values, q), expected, rtol=1e-12, atol=0.0)

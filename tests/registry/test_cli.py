@@ -28,8 +28,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     _context.database.cache_clear()
 
 
-def _ok(runner: CliRunner, *args: str) -> str:
-    result = runner.invoke(app, ["registry", *args])
+def _ok(runner: CliRunner, *args: str, as_json: bool = True) -> str:
+    result = runner.invoke(app, ["registry", *args, *(["--json"] if as_json else [])])
     assert result.exit_code == 0, result.output + repr(result.exception)
     return result.output
 
@@ -113,7 +113,8 @@ def test_a_cmo_its_performer_mandate_and_recording(cli: CliRunner) -> None:
     )
     shown = orjson.loads(_ok(cli, "recording", "show", "ES-A7Q-24-00001"))
     assert shown["contributions"][0]["featured"] is True
-    assert "mandate:1" in _ok(cli, "audit", "--entity-type", "mandate")
+    audit = orjson.loads(_ok(cli, "audit", "--entity-type", "mandate"))
+    assert [(e["entity_type"], e["entity_id"]) for e in audit["items"]] == [("mandate", "1")]
 
 
 def test_invalid_isrc_is_refused(cli: CliRunner) -> None:
@@ -145,12 +146,14 @@ def test_import_prints_skipped_rows_and_writes_them_out(cli: CliRunner, tmp_path
         encoding="utf-8",
     )
     skipped = tmp_path / "skipped.csv"
-    output = _ok(cli, "import", str(catalogue), "--cmo", "AIE", "--errors", str(skipped))
+    output = _ok(
+        cli, "import", str(catalogue), "--cmo", "AIE", "--errors", str(skipped), as_json=False
+    )
     assert "1 imported" in output and "1 rows" in output
     lines = skipped.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "line,reason,record" and lines[1].startswith("3,")
-    again = _ok(cli, "import", str(catalogue), "--cmo", "AIE")
-    assert "0 imported" in again and "1 unchanged" in again
+    again = orjson.loads(_ok(cli, "import", str(catalogue), "--cmo", "AIE"))
+    assert again["imported"] == 0 and again["unchanged"] == 1 and len(again["errors"]) == 1
 
 
 def test_a_token_of_the_wrong_role_is_refused(
@@ -160,7 +163,7 @@ def test_a_token_of_the_wrong_role_is_refused(
     _ok(cli, "licensee", "add", "--name", "Aurora", "--kind", "developer")
     token = cli.invoke(
         app, ["token", "issue", "--role", "licensee", "--label", "aurora", "--licensee", "1"]
-    ).output.strip()
+    ).stdout.strip()
     monkeypatch.setenv("SOSTENUTO_TOKEN", token)
     result = cli.invoke(
         app,

@@ -37,6 +37,7 @@ def test_demo_is_idempotent_and_its_tokens_work(database: Database) -> None:
             "cmo-admin:GVL",
             "licensee:Aurora Audio Labs",
             "licensee:Cadenza Stream",
+            "performer:Lucía Ferrer",
             "auditor",
             "public",
         }

@@ -214,12 +214,12 @@ def test_cli_runs_a_period_from_a_usage_file(
     assert "16173.84" in out and "7 statements" in out
     code, out = _cli("remuneration", "run", "2026-Q3", "--usage", str(usage))
     assert code == 0 and "unchanged" in out
-    code, out = _cli("remuneration", "summary", "2026-Q3")
+    code, out = _cli("remuneration", "summary", "2026-Q3", "--json")
     assert code == 0 and json.loads(out)["summary"]["by_cmo"]  # the operator reads all
     with _context.database().transaction() as session:
         token = issue_token(session, role="cmo-admin", label="aie", cmo_id=ex.aie)
     monkeypatch.setenv("SOSTENUTO_TOKEN", token)
-    code, out = _cli("remuneration", "summary", "2026-Q3")
+    code, out = _cli("remuneration", "summary", "2026-Q3", "--json")
     monkeypatch.delenv("SOSTENUTO_TOKEN")
     assert code == 0, out
     partner = json.loads(out)["summary"]

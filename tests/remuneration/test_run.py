@@ -226,6 +226,15 @@ def test_each_role_sees_only_its_statements(
         ]
         with pytest.raises(Forbidden):
             list_statements(session, PUBLIC, period="2026-Q3")
+    # A performer reads its own statement, and no one else's.
+    bruno = Principal("bruno", "performer", performer_id=example.bruno)
+    assert _statement(database, "performer", example.bruno, bruno).totals
+    with pytest.raises(Forbidden):
+        _statement(database, "performer", example.carla, bruno)
+    with database.reader() as session:
+        assert [
+            (s.party_kind, s.party_id) for s in list_statements(session, bruno, period="2026-Q3")
+        ] == [("performer", example.bruno)]
 
 
 def test_held_claims_are_settled_by_the_collecting_cmo(

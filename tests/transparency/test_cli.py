@@ -93,7 +93,8 @@ def test_prove_verify_witness_and_summary_from_the_command_line(
     key = _run(env, "log", "key")
     assert key.returncode == 0 and key.stdout.strip() == verifier_key(settings)
     (tmp_path / "key.txt").write_text(key.stdout)
-    assert _run(env, "log", "checkpoint").stdout.startswith("sostenuto.local/log\n20\n")
+    # The default origin is the prefix the log is served at (C2SP tlog-checkpoint).
+    assert _run(env, "log", "checkpoint").stdout.startswith("127.0.0.1:8000/log\n20\n")
 
     bundle = _run(env, "log", "prove", "7")
     assert bundle.returncode == 0
@@ -111,8 +112,9 @@ def test_prove_verify_witness_and_summary_from_the_command_line(
     site, state = tmp_path / "site", tmp_path / "state.json"
     assert _run(env, "log", "mirror", str(site)).returncode == 0
     first = _run(
-        env, "log", "witness", str(site), "--key", key.stdout.strip(), "--state", str(state)
-    )
+        env, "log", "witness", str(site), "--key", key.stdout.strip(), "--state", str(state),
+        "--json",
+    )  # fmt: skip
     assert first.returncode == 0 and json.loads(first.stdout)["status"] == "first"
 
     # A witness with a cosigning key: the log keeps its cosignature, clients can require it.
@@ -130,6 +132,7 @@ def test_prove_verify_witness_and_summary_from_the_command_line(
         str(tmp_path / "w1-state.json"),
         "--cosign-key",
         str(tmp_path / "w1"),
+        "--json",
     )
     assert cosigning.returncode == 0, cosigning.stderr
     (tmp_path / "cosigned.txt").write_text(json.loads(cosigning.stdout)["cosigned"])
@@ -190,4 +193,7 @@ def test_prove_verify_witness_and_summary_from_the_command_line(
     assert made.returncode == 0 and pdf.read_bytes().startswith(b"%PDF")
     (tmp_path / "bad.json").write_text("{not json")
     refused = _run(env, "log", "declare", "dataset-manifest", str(tmp_path / "bad.json"))
-    assert refused.returncode == 2 and "not JSON" in refused.stderr
+    assert refused.returncode == 10 and "not JSON" in refused.stderr  # invalid input
+    missing = _run(env, "log", "declare", "dataset-manifest", str(tmp_path / "nowhere.json"))
+    assert missing.returncode == 3 and "no such file" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -51,7 +51,12 @@ def test_enrol_screen_read_and_declare_over_http(
     url = f"/api/v1/voice/performers/{registry_sqlite.alice}/voiceprints"
     assert client.post(url, files=clips).status_code == 401
     assert client.post(url, files=clips, headers=_auth(tokens["dev"])).status_code == 403
-    enrolled = client.post(url, files=clips, headers=_auth(tokens["cmo"]))
+    short = client.post(url, files=clips, headers=_auth(tokens["cmo"]))
+    # About 10 s of voice: refused without the explicit override, naming what to expect.
+    assert short.status_code == 422 and "recommended" in short.json()["detail"]
+    enrolled = client.post(
+        url, files=clips, data={"accept_short": "true"}, headers=_auth(tokens["cmo"])
+    )
     assert enrolled.status_code == 201, enrolled.text
     assert {v["performer_id"] for v in enrolled.json()} == {registry_sqlite.alice}
     listed = client.get("/api/v1/voice/voiceprints", headers=_auth(tokens["cmo"])).json()
@@ -132,7 +137,9 @@ def test_cli_enrols_lists_and_screens(
     _context.database.cache_clear()
     runner = CliRunner()
     clips = [str(speech[(ALICE, i)]) for i in range(3)]
-    enrolled = runner.invoke(app, ["voice", "enrol", str(registry_sqlite.alice), *clips, "--json"])
+    enrolled = runner.invoke(
+        app, ["voice", "enrol", str(registry_sqlite.alice), *clips, "--accept-short", "--json"]
+    )
     assert enrolled.exit_code == 0, enrolled.output
     assert json.loads(enrolled.output)[0]["clips"] == 3
     listed = runner.invoke(app, ["voice", "list", "--json"])

@@ -13,8 +13,8 @@ from sostenuto.auth import OPERATOR
 from sostenuto.errors import InvalidInput, UnsupportedFormat
 from sostenuto.storage import Database
 from sostenuto.storage.models.voice import Voiceprint, VoiceScreening
-from sostenuto.voice import Clip, enrol_voice, screen_file
-from tests.voice.conftest import ALICE, RATE, Registry, samples
+from sostenuto.voice import Clip, screen_file
+from tests.voice.conftest import ALICE, RATE, Registry, enrol_short, samples
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_bad_clips_are_refused_by_name(
     registry: Registry = request.getfixturevalue("registry_sqlite")
     bad = Clip.from_path(request.getfixturevalue(which))
     with pytest.raises(error, match=message):
-        enrol_voice(database, OPERATOR, performer_id=registry.alice, clips=[bad])
+        enrol_short(database, OPERATOR, performer_id=registry.alice, clips=[bad])
     with pytest.raises(error, match=message):
         screen_file(database, OPERATOR, bad)
     _nothing_written(database)
@@ -74,14 +74,14 @@ def test_too_little_voice_in_all(
 ) -> None:
     short = write_wav(tmp_path / "short.wav", samples(speech[(ALICE, 0)])[: int(1.5 * RATE)], RATE)
     with pytest.raises(InvalidInput, match=r"at least 3\.0 s"):
-        enrol_voice(
+        enrol_short(
             sqlite_database,
             OPERATOR,
             performer_id=registry_sqlite.alice,
             clips=[Clip.from_path(short)],
         )
     with pytest.raises(InvalidInput, match="at least one reference clip"):
-        enrol_voice(sqlite_database, OPERATOR, performer_id=registry_sqlite.alice, clips=[])
+        enrol_short(sqlite_database, OPERATOR, performer_id=registry_sqlite.alice, clips=[])
     _nothing_written(sqlite_database)
 
 

@@ -16,13 +16,12 @@ from sostenuto.storage.models.audit import AuditEvent
 from sostenuto.storage.models.voice import VoiceMatch, Voiceprint
 from sostenuto.voice import (
     Clip,
-    enrol_voice,
     get_screening,
     list_screenings,
     list_voiceprints,
     screen_file,
 )
-from tests.voice.conftest import ALICE, BRUNO, Registry
+from tests.voice.conftest import ALICE, BRUNO, Registry, enrol_short
 
 DAY = dt.date(2026, 6, 1)
 
@@ -41,7 +40,7 @@ def test_screening_finds_the_enrolled_voice_where_it_speaks(
     speech: dict[tuple[str, int], Path],
     conversation: tuple[Path, dict[str, tuple[float, float]]],
 ) -> None:
-    enrolled = enrol_voice(
+    enrolled = enrol_short(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(4))
     )
     # The GE2E embedding and the MFCC statistics fused with it at screening.
@@ -96,7 +95,7 @@ def test_consent_rules_decide_authorised_or_not(
     sqlite_database: Database, registry_sqlite: Registry, speech: dict[tuple[str, int], Path]
 ) -> None:
     database, registry = sqlite_database, registry_sqlite
-    enrol_voice(
+    enrol_short(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(4))
     )
     with database.transaction() as session:
@@ -143,10 +142,10 @@ def test_consent_rules_decide_authorised_or_not(
 def test_reenrolment_keeps_history_and_one_current_version(
     database: Database, registry: Registry, speech: dict[tuple[str, int], Path]
 ) -> None:
-    first = enrol_voice(
+    first = enrol_short(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(3))
     )
-    second = enrol_voice(
+    second = enrol_short(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(1, 4))
     )
     with database.reader() as session:
@@ -175,12 +174,12 @@ def test_failed_enrolment_leaves_the_previous_voiceprint(
 
     from sostenuto.audio import write_wav
 
-    before = enrol_voice(
+    before = enrol_short(
         database, OPERATOR, performer_id=registry.alice, clips=_clips(speech, ALICE, range(3))
     )
     silent = write_wav(tmp_path / "silence.wav", np.zeros(32_000, dtype=np.float32), 16_000)
     with pytest.raises(InvalidInput, match="silent"):
-        enrol_voice(
+        enrol_short(
             database,
             OPERATOR,
             performer_id=registry.alice,
@@ -197,7 +196,7 @@ def test_a_clip_of_another_voice_is_refused(
     database, registry = sqlite_database, registry_sqlite
     mixed = [*_clips(speech, ALICE, range(3)), Clip.from_path(speech[(BRUNO, 3)])]
     with pytest.raises(InvalidInput, match="does not sound like"):
-        enrol_voice(database, OPERATOR, performer_id=registry.alice, clips=mixed)
+        enrol_short(database, OPERATOR, performer_id=registry.alice, clips=mixed)
 
 
 def test_only_the_performers_cmo_enrols(
@@ -207,14 +206,14 @@ def test_only_the_performers_cmo_enrols(
     clips = _clips(speech, ALICE, range(3))
     rival_cmo = Principal("rival", "cmo-admin", cmo_id=registry.other_cmo)
     with pytest.raises(Forbidden, match="mandate"):
-        enrol_voice(database, rival_cmo, performer_id=registry.alice, clips=clips)
+        enrol_short(database, rival_cmo, performer_id=registry.alice, clips=clips)
     licensee = Principal("dev", "licensee", licensee_id=registry.licensee)
     with pytest.raises(Forbidden):
-        enrol_voice(database, licensee, performer_id=registry.alice, clips=clips)
+        enrol_short(database, licensee, performer_id=registry.alice, clips=clips)
     with pytest.raises(NotFound):
-        enrol_voice(database, OPERATOR, performer_id=9999, clips=clips)
+        enrol_short(database, OPERATOR, performer_id=9999, clips=clips)
     own_cmo = Principal("aie", "cmo-admin", cmo_id=registry.cmo)
-    assert enrol_voice(database, own_cmo, performer_id=registry.alice, clips=clips)
+    assert enrol_short(database, own_cmo, performer_id=registry.alice, clips=clips)
 
 
 def test_licensees_see_only_their_own_screenings(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +11,8 @@ from sostenuto.api import create_app
 from sostenuto.auth import add_user
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
-from tests.serving import served_app
+from tests.serving import CHROMIUM, chromium, served_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 
 
@@ -28,34 +26,19 @@ def served(sqlite_database: Database, settings: Settings) -> Iterator[str]:
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_sign_in_and_out_in_headless_chromium(served: str) -> None:
-    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(served + "/")
-            page.click("text=Sign in")
-            assert page.url.endswith("/sign-in")
-            page.get_by_label("Username").fill("carla")
-            page.get_by_label("Password", exact=True).fill(PASSWORD)
-            page.get_by_role("button", name="Sign in", exact=True).click()
-            page.wait_for_selector(".signed-in")
-            assert "user:carla" in page.inner_text(".signed-in")
-            assert "(auditor)" in page.inner_text(".signed-in")
-            page.get_by_role("button", name="Sign out").click()
-            page.wait_for_url("**/sign-in")
-            page.goto(served + "/")
-            assert page.locator(".signed-in").count() == 0
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(served + "/")
+        page.click("text=Sign in")
+        assert page.url.endswith("/sign-in")
+        page.get_by_label("Username").fill("carla")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_selector(".signed-in")
+        assert "user:carla" in page.inner_text(".signed-in")
+        assert "(auditor)" in page.inner_text(".signed-in")
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/sign-in")
+        page.goto(served + "/")
+        assert page.locator(".signed-in").count() == 0

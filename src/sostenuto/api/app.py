@@ -12,7 +12,7 @@ from sostenuto.api import contract, docs, problems
 from sostenuto.api._routing import api_routes
 from sostenuto.api.deps import require_signed_in
 from sostenuto.api.responses import FastJSONResponse
-from sostenuto.api.routes import ROUTERS
+from sostenuto.api.routes import ROUTERS, standards
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(standards.router)
     from sostenuto.web import PAGE_ROUTERS, mount_static
 
     for router in PAGE_ROUTERS:

@@ -282,11 +282,61 @@ OPERATIONS: dict[str, Operation] = {
     "POST /api/v1/consent/rules/{rule_id}/publish": _op(
         "consent.rules.publish", "Declare a rule in the log again"
     ),
+    "POST /api/v1/consent/requests": _op(
+        "consent.requests.add",
+        "Ask one's CMO for a consent change",
+        errors=(404, 409),
+        example={"action": "prohibit", "uses": ["voice-clone"], "territories": ["WW"]},
+    ),
+    "GET /api/v1/consent/requests": _op("consent.requests.list", "List performers' requests"),
+    "POST /api/v1/consent/requests/{request_id}/apply": _op(
+        "consent.requests.apply",
+        "Apply a performer's request",
+        errors=(409,),
+        example={"note": "confirmed by phone with the performer"},
+    ),
+    "POST /api/v1/consent/requests/{request_id}/decline": _op(
+        "consent.requests.decline",
+        "Decline a performer's request",
+        errors=(409,),
+        example={"reason": "the mandate does not cover voice-clone; renew it first"},
+    ),
     "GET /api/v1/consent/exports/{party}/{party_id}": _op(
         "consent.exports.show", "Export reservations as ODRL, TDMRep or AIPREF"
     ),
     "GET /api/v1/consent/jurisdictions": _op(
         "consent.jurisdictions.list", "List jurisdiction rules"
+    ),
+    # ------------------------------------------------------------------ standards
+    "POST /api/v1/standards/content-usage": _op(
+        "standards.content-usage.import",
+        "State reservations as an AIPREF Content-Usage value",
+        "train-ai=n becomes a prohibition of train-genai, search=n of search-index, y a "
+        "permission; an unknown label or a malformed value is refused (422). Each rule is "
+        "declared in the transparency log.",
+        errors=(404, 409),
+        example={
+            "scope": "cmo",
+            "scope_id": 1,
+            "content_usage": "train-ai=n",
+            "territories": ["ES"],
+        },
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/robots.txt": _op(
+        "standards.robots.show",
+        "robots.txt with AIPREF Content-Usage rules for a CMO's catalogue site",
+        "One Content-Usage rule per recording page (draft-ietf-aipref-attach).",
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/tdmrep.json": _op(
+        "standards.tdmrep.show", "A CMO's TDMRep well-known entries"
+    ),
+    "GET /api/v1/standards/{party}/{party_id}/tdm-policy": _op(
+        "standards.tdm-policies.show", "The TDMRep policy of a CMO or a performer"
+    ),
+    "GET /api/v1/standards/cmos/{cmo_id}/recordings/{isrc}": _op(
+        "standards.content-usage.show",
+        "A recording page's AIPREF preferences",
+        "In the Content-Usage header (absent when nothing is stated) and the body.",
     ),
     # ------------------------------------------------------------------ transparency
     "GET /api/v1/log/key": _op(
@@ -331,7 +381,8 @@ OPERATIONS: dict[str, Operation] = {
         "log.proofs.inclusion",
         "Prove an entry's inclusion",
         "A receipt bundle proving the entry at ``index`` is in the tree of ``size`` entries "
-        "(the latest checkpoint by default).",
+        "(the latest checkpoint by default); ``tlog_proof`` holds the same as a C2SP "
+        "tlog-proof.",
     ),
     "GET /api/v1/log/proofs/consistency": _op(
         "log.proofs.consistency",
@@ -377,6 +428,11 @@ OPERATIONS: dict[str, Operation] = {
         "log.tiles.hashes",
         "Read a hash tile (C2SP tlog-tiles)",
         "A tile of Merkle tree hashes at a level.",
+    ),
+    "POST /witness/add-checkpoint": _op(
+        "log.witness.add-checkpoint",
+        "Submit a checkpoint to this witness (C2SP tlog-witness)",
+        errors=(403, 404),
     ),
     # ------------------------------------------------------------------ label
     "POST /api/v1/label": _op(

@@ -187,6 +187,19 @@ LicenseeOrAuditor = Annotated[
 CmoAdminOrAuditor = Annotated[
     Principal, Depends(role_gate("voiceprint.read", does="see voiceprints"))
 ]
+# Performers' requests to their CMO: the performer asks, the CMO's admin decides.
+PerformerOnly = Annotated[
+    Principal,
+    Depends(role_gate("consent-request.make", does="ask one's CMO for a consent change")),
+]
+RequestReader = Annotated[
+    Principal,
+    Depends(role_gate("consent-request.read", does="see performers' requests to a CMO")),
+]
+RequestDecider = Annotated[
+    Principal,
+    Depends(role_gate("consent-request.decide", does="apply or decline a performer's request")),
+]
 # Witness cosignatures: auditors (who run the witnesses).
 AuditorOnly = Annotated[
     Principal, Depends(role_gate("log.cosign", does="hand over witness cosignatures"))

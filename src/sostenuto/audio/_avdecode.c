@@ -206,12 +206,28 @@ static int convert(Resampler *r, Output *out, const AVFrame *frame) {
     return 0;
 }
 
-/* Every frame the decoder has ready. */
-static int receive(AVCodecContext *codec, AVFrame *frame, Resampler *r, Output *out) {
+/* What the decoder refused: the command line logs such errors and goes on with the next
+ * packet, so a damaged or odd packet costs its own samples, never the file's. */
+typedef struct {
+    int count; /* packets or frames the decoder refused */
+    int last;  /* the last refusal's AVERROR */
+} Refusals;
+
+static int refused(Refusals *refusals, int err) {
+    if (err == AVERROR(ENOMEM)) return err;
+    refusals->count++;
+    refusals->last = err;
+    return 0;
+}
+
+/* Every frame the decoder has ready. Errors of the decoder are counted in `refusals`;
+ * only running out of memory or a failure to resample ends the decode. */
+static int receive(AVCodecContext *codec, AVFrame *frame, Resampler *r, Output *out,
+                   Refusals *refusals) {
     for (;;) {
         int err = avcodec_receive_frame(codec, frame);
         if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return 0;
-        if (err < 0) return err;
+        if (err < 0) return refused(refusals, err);
         err = convert(r, out, frame);
         av_frame_unref(frame);
         if (err < 0) return err;
@@ -292,21 +308,22 @@ static int decode_file(const char *path, int rate, int fast, Output *out, Failur
         err = fail(failure, AVERROR(ENOMEM), "allocating a frame");
         goto done;
     }
+    Refusals refusals = {0};
     for (;;) {
         err = av_read_frame(format, packet);
         /* A read error mid-file (a truncated download) ends the audio there, as on the
          * command line: what was decoded is kept. */
         if (err < 0) break;
-        if (packet->stream_index == index) {
+        /* An empty packet carries no audio, and avcodec_send_packet refuses one whose data
+         * pointer is set (EINVAL): the Ogg demuxer gives one for a zero-length packet, which
+         * VLC writes on the last page of the streams it encodes (supertux-data's
+         * christmas_theme.ogg). It used to fail the whole file. */
+        if (packet->stream_index == index && packet->size > 0) {
             err = avcodec_send_packet(codec, packet);
-            /* A damaged packet is skipped, as the command line does, not the whole file. */
-            if (err < 0 && err != AVERROR(EAGAIN) && err != AVERROR_INVALIDDATA) {
-                av_packet_unref(packet);
-                fail(failure, err, "decoding");
-                goto done;
-            }
-            err = receive(codec, frame, &resampler, out);
-            if (err < 0 && err != AVERROR_INVALIDDATA) {
+            if (err < 0 && err != AVERROR(EAGAIN)) err = refused(&refusals, err);
+            if (err >= 0 || err == AVERROR(EAGAIN))
+                err = receive(codec, frame, &resampler, out, &refusals);
+            if (err < 0) {
                 av_packet_unref(packet);
                 fail(failure, err, "decoding");
                 goto done;
@@ -316,13 +333,18 @@ static int decode_file(const char *path, int rate, int fast, Output *out, Failur
     }
     /* The decoder's and the resampler's last samples. */
     err = avcodec_send_packet(codec, NULL);
-    if (err >= 0 || err == AVERROR_EOF) err = receive(codec, frame, &resampler, out);
-    if (err < 0 && err != AVERROR_INVALIDDATA) {
+    if (err >= 0 || err == AVERROR_EOF) err = receive(codec, frame, &resampler, out, &refusals);
+    if (err < 0) {
         fail(failure, err, "decoding");
         goto done;
     }
     if ((err = drain(&resampler, out)) < 0) {
         fail(failure, err, "resampling");
+        goto done;
+    }
+    /* Nothing at all decoded: the decoder's own reason says more than "no audio". */
+    if (out->size == 0 && refusals.count > 0) {
+        err = fail(failure, refusals.last, "decoding");
         goto done;
     }
     err = 0;

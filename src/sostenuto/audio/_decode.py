@@ -4,16 +4,19 @@ libsndfile (through ``soundfile``) is used when it can read the file and no resa
 needed, since it avoids a process start. Files resampled to mono at a given rate (what the
 fingerprinter asks for) are decoded in process by ``_avdecode``, a C extension on FFmpeg's
 libraries with the same resampler settings as the command line, when it was built; everything
-else goes through ``ffmpeg``, which decodes and resamples in one pass. Setting
+else goes through ``ffmpeg``, which decodes and resamples in one pass. A file the extension
+refuses is decoded again by ``ffmpeg``, so no file the command line reads is lost. Setting
 ``SOSTENUTO_DECODER=ffmpeg`` forces the command line, for comparison or should the extension
 misbehave.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,8 @@ except ImportError:  # built without FFmpeg's development files: the ffmpeg CLI 
     HAVE_AVDECODE = False
 else:
     HAVE_AVDECODE = True
+
+_log = logging.getLogger(__name__)
 
 _SOUNDFILE_SUFFIXES = {".wav", ".flac", ".aiff", ".aif", ".ogg"}
 
@@ -197,8 +202,29 @@ def decode(
             return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
     # The extension writes mono at a chosen rate only: the fingerprinter's case.
     if sample_rate and mono and _in_process_available():
-        return _in_process_decode(path, sample_rate, fast_resample)
+        try:
+            return _in_process_decode(path, sample_rate, fast_resample)
+        except UnsupportedFormat as refused:
+            return _cli_after(refused, path, sample_rate, fast_resample)
     return _ffmpeg_decode(str(path), None, sample_rate, mono, fast_resample)
+
+
+def _cli_after(refused: UnsupportedFormat, path: Path, sample_rate: int, fast: bool) -> Audio:
+    """The command line's decode of a file the extension refused, per file.
+
+    The command line reads every file the extension does and some it refuses (it goes on past
+    errors the API reports); a file it reads must never become "unreadable", which would let
+    a file evade screening. When it fails too, its reason is given with the extension's."""
+    _log.info("in-process decoder refused %s (%s); decoding with the ffmpeg CLI", path, refused)
+    try:
+        return _ffmpeg_decode(str(path), None, sample_rate, True, fast)
+    except DependencyMissing:
+        raise refused from None
+    except UnsupportedFormat as error:
+        raise UnsupportedFormat(
+            error.message,
+            details={"source": str(path), "in_process": refused.message},
+        ) from None
 
 
 def decode_bytes(
@@ -208,10 +234,22 @@ def decode_bytes(
     mono: bool = True,
     fast_resample: bool = False,
 ) -> Audio:
-    """Decode an in-memory file (an upload), through ffmpeg's standard input."""
+    """Decode an in-memory file (an upload) as :func:`decode` does a file.
+
+    The bytes go to a private temporary file rather than down a pipe: some formats cannot be
+    read from a pipe (tracker modules, MP4 with its index at the end), and a file gets the
+    in-process decoder and its fallback like any other."""
     if not data:
         raise UnsupportedFormat("empty upload: no audio data")
-    return _ffmpeg_decode("pipe:0", data, sample_rate, mono, fast_resample)
+    with tempfile.TemporaryDirectory(prefix="sostenuto-upload-") as folder:
+        path = Path(folder) / "upload"
+        path.write_bytes(data)
+        try:
+            return decode(path, sample_rate=sample_rate, mono=mono, fast_resample=fast_resample)
+        except UnsupportedFormat as error:
+            # The temporary name means nothing to the caller.
+            message = error.message.replace(f"file:{path}", "upload").replace(str(path), "upload")
+            raise UnsupportedFormat(message, details={"source": "upload"}) from None
 
 
 def probe_duration(path: str | Path) -> float:

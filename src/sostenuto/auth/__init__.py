@@ -33,7 +33,13 @@ from sostenuto.auth._policy import (
     roles_for,
 )
 from sostenuto.auth._principal import OPERATOR, PUBLIC, ROLES, Principal, Role
-from sostenuto.auth._tokens import authenticate, issue_token, revoke_token
+from sostenuto.auth._tokens import (
+    authenticate,
+    issue_token,
+    list_tokens,
+    revoke_token,
+    token_id,
+)
 
 __all__ = [
     "ABSOLUTE_SESSION",
@@ -58,6 +64,7 @@ __all__ = [
     "authorize_role",
     "check_csrf",
     "issue_token",
+    "list_tokens",
     "list_users",
     "record_failure",
     "revoke_token",
@@ -65,4 +72,5 @@ __all__ = [
     "session_principal",
     "sign_in",
     "sign_out",
+    "token_id",
 ]

@@ -87,7 +87,10 @@ POLICY: Final[Mapping[str, Rule]] = {
     "agreement.list": _rule("list a CMO's agreements", cmo_admin=OWN, auditor=ANY),
     "performer.add": _rule("register a performer under a CMO", cmo_admin=OWN),
     "performer.read": _rule(
-        "see a performer and their mandates", cmo_admin=OWN_OR_REPRESENTED, auditor=ANY
+        "see a performer and their mandates",
+        cmo_admin=OWN_OR_REPRESENTED,
+        performer=OWN,
+        auditor=ANY,
     ),
     "mandate.add": _rule("record a mandate given to a CMO", cmo_admin=OWN),
     "mandate.list": _rule("list a CMO's mandates", cmo_admin=OWN, auditor=ANY),
@@ -150,6 +153,12 @@ POLICY: Final[Mapping[str, Rule]] = {
     # A performer revokes a rule whose scope is that performer, whoever recorded it.
     "rule.revoke": _rule("revoke a consent rule a CMO made", cmo_admin=OWN, performer=OWN),
     "rule.publish": _rule("declare a consent rule to the log", cmo_admin=OWN_OR_REPRESENTED),
+    # A performer's consent goes through its CMO: it asks, the CMO's admin applies or declines.
+    "consent-request.make": _rule("ask one's CMO to permit, refuse or lift a use", performer=OWN),
+    "consent-request.read": _rule(
+        "see performers' requests to a CMO", cmo_admin=OWN, performer=OWN, auditor=ANY
+    ),
+    "consent-request.decide": _rule("apply or decline a performer's request", cmo_admin=OWN),
     # ---------------------------------------------------------------- transparency log
     "log.read": _everyone("read the transparency log (key, checkpoints, entries, proofs)"),
     "log.verify": _everyone("verify a receipt or a consistency bundle"),
@@ -187,6 +196,7 @@ POLICY: Final[Mapping[str, Rule]] = {
         "read a remuneration statement",
         cmo_admin=OWN_OR_REPRESENTED,
         licensee=OWN,
+        performer=OWN,
         auditor=ANY,
     ),
     "claim.settle": _rule("settle a claim held by a CMO", cmo_admin=OWN),

@@ -69,6 +69,34 @@ def issue_token(
     return token
 
 
+def token_id(session: Session, token: str) -> int:
+    """The id of a token just issued (to revoke it later by id)."""
+    found = session.scalar(select(ApiToken.id).where(ApiToken.token_sha256 == _digest(token)))
+    if found is None:
+        raise NotFound("no such token")
+    return found
+
+
+def list_tokens(session: Session, *, include_revoked: bool = False) -> list[dict[str, object]]:
+    """Every token's id, role, binding and dates (never a token or its hash), oldest first."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return [
+        {
+            "id": row.id,
+            "role": row.role,
+            "label": row.label,
+            "cmo_id": row.cmo_id,
+            "licensee_id": row.licensee_id,
+            "performer_id": row.performer_id,
+            "created_at": row.created_at.isoformat() if row.created_at else None,
+            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        }
+        for row in session.scalars(query)
+    ]
+
+
 def _check_performer_issuer(session: Session, issuer: Principal, performer_id: int) -> None:
     """The operator, or the admin of a CMO holding an active mandate of the performer today."""
     if issuer.operator:

@@ -1,20 +1,26 @@
-"""Service-wide commands: serve, migrate, tokens."""
+"""Service-wide commands: serve, migrate, tokens, accounts. They act on this machine's own
+database (the operator's), so none of them has a ``--server`` form."""
 
 from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sostenuto.auth import add_user, issue_token, list_users, revoke_token
 from sostenuto.cli import _context
-from sostenuto.cli.output import console, print_json
-from sostenuto.settings import get_settings
+from sostenuto.cli._lazy import lazy_module
+from sostenuto.cli.output import console, emit, err_console, print_json
 
-token_app = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from sostenuto import auth
+else:
+    auth = lazy_module("sostenuto.auth")
+
+token_app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 user_app = typer.Typer(help="Accounts that sign in to the web pages.", no_args_is_help=True)
 
@@ -32,11 +38,12 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set first.")] = False,
 ) -> None:
     """Run the HTTP API and web pages."""
+    _context.local_only("serve", "it serves this machine's database")
     import uvicorn
 
     from sostenuto.api import create_app
 
-    settings = get_settings()
+    settings = _context.settings()
     database = _context.database()
     if demo:
         from sostenuto.registry.demo import load_demo
@@ -51,8 +58,10 @@ def serve(
 
 
 def _variable(key: str) -> str:
-    """``licensee:Aurora Audio Labs`` -> ``LICENSEE_AURORA_AUDIO_LABS``."""
-    return re.sub(r"[^A-Z0-9]+", "_", key.upper().replace("CMO-ADMIN", "CMO")).strip("_")
+    """``licensee:Aurora Audio Labs`` -> ``LICENSEE_AURORA_AUDIO_LABS``; accents go
+    (``performer:Lucía Ferrer`` -> ``PERFORMER_LUCIA_FERRER``)."""
+    plain = unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Z0-9]+", "_", plain.upper().replace("CMO-ADMIN", "CMO")).strip("_")
 
 
 def write_token_env(path: Path, tokens: dict[str, str]) -> Path:
@@ -67,8 +76,12 @@ def write_token_env(path: Path, tokens: dict[str, str]) -> Path:
 @db_app.command("migrate")
 def migrate() -> None:
     """Create or upgrade the schema."""
+    _context.local_only("db migrate", "it upgrades this machine's database")
     db = _context.database()
-    console.print(f"schema up to date at {db.url}")
+    if _context.json_output():
+        emit({"url": str(db.url), "up_to_date": True})
+    else:
+        console.print(f"schema up to date at {db.url}")
 
 
 @token_app.command("issue")
@@ -83,11 +96,12 @@ def token_issue(
 
     The operator issues every token; the admin of a CMO holding a performer's active
     mandate (SOSTENUTO_TOKEN set to its token) issues that performer's."""
+    _context.local_only("token issue", "tokens are kept in this machine's database")
     issuer = _context.principal()
     if role != "performer":
         issuer.require_operator("issue API tokens")
     with _context.database().transaction() as session:
-        token = issue_token(
+        token = auth.issue_token(
             session,
             role=role,
             label=label,
@@ -96,16 +110,36 @@ def token_issue(
             performer_id=performer,
             issuer=issuer,
         )
-    print(token)
+        issued = auth.token_id(session, token)
+    if _context.json_output():
+        emit({"id": issued, "role": role, "label": label, "token": token})
+    else:
+        err_console.print(f"token {issued} ({role}, {label}); shown once, keep it safe:")
+        print(token)  # alone on stdout, for TOKEN=$(sostenuto token issue …)
+
+
+@token_app.command("list")
+def token_list(
+    revoked: Annotated[bool, typer.Option("--revoked", help="Include revoked tokens.")] = False,
+) -> None:
+    """The tokens issued (never a token itself): id, role, binding, dates."""
+    _context.local_only("token list", "tokens are kept in this machine's database")
+    _context.principal().require_operator("list API tokens")
+    with _context.database().reader() as session:
+        emit(auth.list_tokens(session, include_revoked=revoked), title="API tokens")
 
 
 @token_app.command("revoke")
 def token_revoke(token_id: int) -> None:
     """Revoke a token by its id."""
+    _context.local_only("token revoke", "tokens are kept in this machine's database")
     _context.principal().require_operator("revoke API tokens")
     with _context.database().transaction() as session:
-        revoke_token(session, token_id)
-    console.print(f"token {token_id} revoked")
+        auth.revoke_token(session, token_id)
+    if _context.json_output():
+        emit({"id": token_id, "revoked": True})
+    else:
+        console.print(f"token {token_id} revoked")
 
 
 @user_app.command("add")
@@ -121,13 +155,14 @@ def user_add(
 ) -> None:
     """Add an account (the password is prompted for, or read from stdin); only its argon2
     hash is kept. Several admins of one CMO each get their own account, audited by name."""
+    _context.local_only("user add", "accounts are kept in this machine's database")
     _context.principal().require_operator("add accounts")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _context.database().transaction() as session:
-        user_id = add_user(
+        user_id = auth.add_user(
             session,
             username=username,
             password=password,
@@ -136,12 +171,16 @@ def user_add(
             licensee_id=licensee,
             performer_id=performer,
         )
-    console.print(f"account {user_id} ({username}, {role}) added")
+    if _context.json_output():
+        emit({"id": user_id, "username": username, "role": role})
+    else:
+        console.print(f"account {user_id} ({username}, {role}) added")
 
 
 @user_app.command("list")
 def user_list() -> None:
     """The accounts (never their password hashes)."""
+    _context.local_only("user list", "accounts are kept in this machine's database")
     _context.principal().require_operator("list accounts")
     with _context.database().reader() as session:
-        print_json(list_users(session))
+        emit(auth.list_users(session), title="Accounts")

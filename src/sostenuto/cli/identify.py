@@ -4,16 +4,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sostenuto import identify
 from sostenuto.cli import _context
+from sostenuto.cli._lazy import lazy_module
 from sostenuto.cli.output import console, err_console, print_json, print_table
 from sostenuto.errors import InvalidInput
-from sostenuto.settings import get_settings
+
+if TYPE_CHECKING:
+    from sostenuto import identify
+else:
+    identify = lazy_module("sostenuto.identify")  # numpy and scipy: only when used
+
+# ``identify.DEFAULT_THRESHOLD``, spelled out so that --help imports no numpy (a test keeps
+# the two equal).
+DEFAULT_THRESHOLD = 8.0
 
 identify_app = typer.Typer(help="Audio identification: the fingerprint index.")
 index_app = typer.Typer(help="Add, remove and inspect fingerprints in the catalogue index.")
@@ -22,7 +30,7 @@ Threshold = Annotated[
     float | None,
     typer.Option(
         help="Least match evidence (-log10 chance probability) to report "
-        f"[default: the catalogue's calibrated threshold, else {identify.DEFAULT_THRESHOLD:g}]."
+        f"[default: the catalogue's calibrated threshold, else {DEFAULT_THRESHOLD:g}]."
     ),
 ]
 
@@ -34,13 +42,14 @@ def register(root: typer.Typer) -> None:
     identify_app.add_typer(index_app, name="index", no_args_is_help=True)
 
 
-def _progress(label: str, *, on_stderr: bool = False) -> Progress:
+def _progress(label: str) -> Progress:
+    """A progress bar on stderr: stdout carries only the result (JSON under ``--json``)."""
     return Progress(
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err_console if on_stderr else console,
+        console=err_console,
     )
 
 
@@ -61,6 +70,7 @@ def screen(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Screen a training corpus against the registry and ask consent for each recording."""
+    _context.local_only("screen", "the corpus is fingerprinted on the server's machine")
     request = identify.ScreenRequest(
         source=source,
         licensee_id=licensee,
@@ -79,7 +89,11 @@ def screen(
             bar.update(task, completed=done, total=total)
 
         report = identify.screen_corpus(
-            _context.database(), get_settings(), _context.principal(), request, progress=advance
+            _context.database(),
+            _context.settings(),
+            _context.principal(),
+            request,
+            progress=advance,
         )
     if as_json:
         print_json(report.as_dict())
@@ -98,14 +112,26 @@ def check_output(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Report registered recordings that a generated track reproduces, and where."""
-    with console.status("fingerprinting…"):
-        report = identify.check_output(
-            _context.database(), get_settings(), _context.principal(), file, threshold=threshold
+    answer: dict[str, Any]
+    if (api := _context.remote()) is not None:
+        answer = api.call(
+            "identify.outputs.check",
+            query={"threshold": threshold},
+            files={"file": (file.name, file.read_bytes(), "application/octet-stream")},
         )
+    else:
+        with err_console.status("fingerprinting…"):
+            answer = identify.check_output(
+                _context.database(),
+                _context.settings(),
+                _context.principal(),
+                file,
+                threshold=threshold,
+            ).as_dict()
     if as_json:
-        print_json(report.as_dict())
+        print_json(answer)
         return
-    if not report.segments:
+    if not answer["segments"]:
         console.print(f"{file.name}: no registered recording found")
         return
     print_table(
@@ -117,10 +143,16 @@ def check_output(
                 "in output (s)": f"{s['query_start']:.1f}–{s['query_end']:.1f}",
                 "in recording (s)": f"{s['reference_start']:.1f}–{s['reference_end']:.1f}",
                 "score": s["score"],
+                # What a reviewer checks: peaks found again beyond chance, how evenly, and
+                # under which speed and pitch change.
+                "agreement": s["agreement"],
+                "coverage": s["coverage"],
+                "time scale": s["time_scale"],
+                "pitch (st)": s["pitch_shift"],
             }
-            for s in report.segments
+            for s in answer["segments"]
         ],
-        title=f"{file.name}: {report.regurgitated_seconds} s of registered recordings",
+        title=f"{file.name}: {answer['regurgitated_seconds']} s of registered recordings",
     )
 
 
@@ -146,11 +178,16 @@ def calibrate(
     save: Annotated[
         bool, typer.Option("--save/--no-save", help="Store it as the catalogue's threshold.")
     ] = True,
+    whole: Annotated[
+        bool,
+        typer.Option("--whole/--no-whole", help="Also search every file whole (length bands)."),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure the catalogue's match threshold on unregistered music (false positives ≤ rate)."""
-    settings = get_settings()
-    with _progress("calibrating", on_stderr=True) as bar:  # stdout stays clean for --json
+    _context.local_only("identify calibrate", "it searches the server's own index")
+    settings = _context.settings()
+    with _progress("calibrating") as bar:
         task = bar.add_task("calibrating", total=count)
         calibration = identify.calibrate_catalogue(
             settings,
@@ -161,6 +198,7 @@ def calibrate(
             fp_rate=fp_rate,
             seed=seed,
             save=save,
+            whole_files=whole,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     saved = str(identify.calibration_path(settings)) if save else None
@@ -181,6 +219,14 @@ def calibrate(
         title=f"threshold for ≤ {calibration.fp_rate:g} false positives, "
         f"{calibration.catalogue_tracks} tracks",
     )
+    if calibration.bands:
+        print_table([b._asdict() for b in calibration.bands], title="null scores by query length")
+    used_hours = sum(f.seconds for f in calibration.used) / 3600
+    console.print(
+        f"used {len(calibration.used)} file(s), {used_hours:.2f} h: {calibration.queries} "
+        f"excerpts, {sum(f.whole_score is not None for f in calibration.used)} whole files; "
+        f"left out {len(calibration.left_out)}, skipped {len(calibration.skipped)}"
+    )
     for left in calibration.left_out:
         console.print(f"left out (holds {left.key}, score {left.score:.1f}): {left.path}")
     for skipped in calibration.skipped:
@@ -199,7 +245,8 @@ def index_add(
     replace: Annotated[bool, typer.Option(help="Replace tracks with the same key.")] = False,
 ) -> None:
     """Fingerprint FILES into the catalogue: one registered recording, or keyed files."""
-    settings = get_settings()
+    _context.local_only("identify index add", "it writes the server's own index")
+    settings = _context.settings()
     if recording is not None:
         if len(files) != 1 or key:
             raise InvalidInput("--recording takes exactly one file and no --key")
@@ -231,7 +278,8 @@ def index_remove(
     recording: Annotated[int | None, typer.Option(help="A registered recording.")] = None,
 ) -> None:
     """Remove tracks (a tombstone now; space comes back with ``compact``)."""
-    settings = get_settings()
+    _context.local_only("identify index remove", "it writes the server's own index")
+    settings = _context.settings()
     if recording is not None:
         identify.unregister_recording_audio(
             _context.database(), settings, recording, principal=_context.principal()
@@ -247,7 +295,18 @@ def index_remove(
 @index_app.command("stats")
 def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Tracks, hours, segments and bytes of the catalogue index."""
-    settings = get_settings()
+    if (api := _context.remote()) is not None:
+        found = api.call("identify.index.show")
+        threshold = found.pop("threshold")
+        found.update(
+            {"threshold": threshold.get("value"), "threshold source": threshold.get("source")}
+        )
+        if as_json:
+            print_json(found)
+        else:
+            print_table([found], title="identification index")
+        return
+    settings = _context.settings()
     stats = identify.catalogue_stats(settings)
     threshold = identify.active_threshold(settings)
     row = {
@@ -270,5 +329,6 @@ def index_stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 @index_app.command("compact")
 def index_compact() -> None:
     """Merge segments and drop removed tracks for good."""
-    stats = identify.compact_catalogue(get_settings(), _context.principal())
+    _context.local_only("identify index compact", "it rewrites the server's own index")
+    stats = identify.compact_catalogue(_context.settings(), _context.principal())
     console.print(f"compacted: {stats.tracks} tracks in {stats.segments} segment(s)")

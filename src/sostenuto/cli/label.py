@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sostenuto.cli import _context
-from sostenuto.cli.output import console, print_json
-from sostenuto.errors import InvalidInput
-from sostenuto.label import LAYERS, init_keys, inspect_path, label_output, show_keys
-from sostenuto.settings import get_settings
+from sostenuto.cli._lazy import lazy_module
+from sostenuto.cli.output import console, emit, plain
+from sostenuto.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from sostenuto import label as labelling
+    from sostenuto.cli._remote import Remote
+else:
+    labelling = lazy_module("sostenuto.label")
+
+# The label layers, in order (``sostenuto.label.LAYERS``; a test keeps the two equal).
+ALL_LAYERS = ("watermark", "metadata", "c2pa")
 
 keys_app = typer.Typer(
     help="Manage the C2PA signing key and certificate chain.", no_args_is_help=True
@@ -58,14 +68,32 @@ def label(
         Path | None, typer.Option(help="Output path (default FILE.labelled.EXT).")
     ] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Replace FILE itself.")] = False,
-    layers: Annotated[str, typer.Option(help="Comma-separated layers.")] = ",".join(LAYERS),
+    layers: Annotated[str, typer.Option(help="Comma-separated layers.")] = ",".join(ALL_LAYERS),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Label FILE as AI-generated: watermark, tags and a signed C2PA manifest, in the log."""
-    with console.status("labelling…"):
-        result, record = label_output(
+    if not file.is_file():
+        raise NotFound(f"no such file: {file}", details={"path": str(file)})
+    if (api := _context.remote()) is not None:
+        _label_remotely(
+            api,
+            file,
+            licensee,
+            model,
+            composite,
+            licence,
+            consent,
+            reserve,
+            reservation_note,
+            out,
+            in_place,
+            layers,
+        )
+        return
+    with console.status("labelling…", spinner="dots") if not as_json else _quiet():
+        result, record = labelling.label_output(
             _context.database(),
-            get_settings(),
+            _context.settings(),
             _context.principal(),
             file,
             licensee_id=licensee,
@@ -82,7 +110,7 @@ def label(
             layers=[layer.strip() for layer in layers.split(",") if layer.strip()],
         )
     if as_json:
-        print_json({"result": dataclasses.asdict(result), "watermark": dataclasses.asdict(record)})
+        emit(plain({"result": dataclasses.asdict(result), "watermark": dataclasses.asdict(record)}))
         return
     console.print(f"[bold]{result.path}[/bold] ({result.file_format}): {', '.join(result.layers)}")
     console.print(f"watermark id {record.watermark_id:08x}, log entry {record.log_entry_id}")
@@ -98,16 +126,30 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Say whether and how FILE is labelled as AI-generated, and which layers verify."""
-    with console.status("inspecting…"):
-        found = inspect_path(_context.database(), get_settings(), file, watermark=not no_watermark)
+    if not file.is_file():
+        raise NotFound(f"no such file: {file}", details={"path": str(file)})
+    if (api := _context.remote()) is not None:
+        answer = api.call(
+            "label.inspect",
+            query={"watermark": not no_watermark},
+            files={"file": (file.name, file.read_bytes(), "application/octet-stream")},
+        )
+    else:
+        with console.status("inspecting…") if not as_json else _quiet():
+            found = labelling.inspect_path(
+                _context.database(), _context.settings(), file, watermark=not no_watermark
+            )
+        answer = plain({**dataclasses.asdict(found), "ai_generated": found.ai_generated})
     if as_json:
-        print_json({**dataclasses.asdict(found), "ai_generated": found.ai_generated})
+        emit(answer)
         return
     verdict = (
-        "[bold red]AI-generated[/bold red]" if found.ai_generated else "[bold]no AI label[/bold]"
+        "[bold red]AI-generated[/bold red]"
+        if answer["ai_generated"]
+        else "[bold]no AI label[/bold]"
     )
     console.print(f"{file.name}: {verdict}")
-    for line in found.summary:
+    for line in answer["summary"]:
         console.print(f"  • {line}", highlight=False)
 
 
@@ -119,11 +161,67 @@ def keys_init(
     force: Annotated[bool, typer.Option("--force", help="Replace existing keys.")] = False,
 ) -> None:
     """Create the root CA and the ES256 signing certificate under the keys directory."""
-    info = init_keys(get_settings().keys_dir, organisation=organisation, force=force)
-    print_json(dataclasses.asdict(info))
+    _context.local_only("keys init", "the signing key lives on the server's machine")
+    info = labelling.init_keys(_context.settings().keys_dir, organisation=organisation, force=force)
+    emit(plain(dataclasses.asdict(info)))
 
 
 @keys_app.command("show")
 def keys_show() -> None:
     """Show the signing certificate, its root and their fingerprints."""
-    print_json(dataclasses.asdict(show_keys(get_settings().keys_dir)))
+    _context.local_only("keys show", "the signing key lives on the server's machine")
+    emit(plain(dataclasses.asdict(labelling.show_keys(_context.settings().keys_dir))))
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    yield
+
+
+def _label_remotely(
+    api: Remote,
+    file: Path,
+    licensee: int,
+    model: int,
+    composite: bool,
+    licence: str | None,
+    consent: str | None,
+    reserve: list[str] | None,
+    reservation_note: str | None,
+    out: Path | None,
+    in_place: bool,
+    layers: str,
+) -> None:
+    """Upload FILE to the server's labeller and write the labelled file it answers."""
+    if in_place and out is not None:
+        raise InvalidInput("give --out or --in-place, not both")
+    target = file if in_place else out or file.with_name(f"{file.stem}.labelled{file.suffix}")
+    response = api.call(
+        "label.apply",
+        data={
+            "licensee_id": licensee,
+            "model_id": model,
+            "composite": "true" if composite else "false",
+            "licence_ref": licence,
+            "consent_ref": consent,
+            "reservations": ",".join(reserve or []) or None,
+            "reservation_note": reservation_note,
+            "layers": layers,
+        },
+        files={"file": (file.name, file.read_bytes(), "application/octet-stream")},
+        raw=True,
+    )
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(response.content)
+    partial.replace(target)  # the labelled file appears whole or not at all
+    answer = {
+        "path": str(target),
+        "layers": response.headers.get("X-Sostenuto-Layers", "").split(","),
+        "watermark_id": response.headers.get("X-Sostenuto-Watermark-Id"),
+        "log_entry_id": response.headers.get("X-Sostenuto-Log-Entry"),
+    }
+    if _context.json_output():
+        emit(answer)
+    else:
+        console.print(f"[bold]{target}[/bold]: {', '.join(answer['layers'])}")
+        console.print(f"watermark id {answer['watermark_id']}, log entry {answer['log_entry_id']}")

@@ -11,9 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from sostenuto.cli import _context
-from sostenuto.cli.output import console, print_json
-from sostenuto.errors import InvalidInput
-from sostenuto.settings import get_settings
+from sostenuto.cli.output import console, emit, plain, print_json
+from sostenuto.errors import InvalidInput, NotFound
 
 log_app = typer.Typer(
     help="The transparency log: declare, prove, verify, witness.", no_args_is_help=True
@@ -25,6 +24,8 @@ def register(root: typer.Typer) -> None:
 
 
 def _read_json(path: str) -> Any:
+    if path != "-" and not Path(path).is_file():
+        raise NotFound(f"no such file: {path}", details={"path": path})
     text = sys.stdin.read() if path == "-" else Path(path).read_text()
     try:
         return json.loads(text)
@@ -41,9 +42,16 @@ def _key(value: str) -> str:
 @log_app.command("key")
 def key() -> None:
     """Print the log's verifier key (created on first use)."""
-    from sostenuto.transparency import verifier_key
+    if (api := _context.remote()) is not None:
+        found = str(api.call("log.key.show")["verifier_key"])
+    else:
+        from sostenuto.transparency import verifier_key
 
-    print(verifier_key(get_settings()))
+        found = verifier_key(_context.settings())
+    if _context.json_output():
+        emit({"verifier_key": found})
+    else:
+        print(found)  # plain: a console would wrap the key at its width
 
 
 @log_app.command("declare")
@@ -52,12 +60,16 @@ def declare_command(
     payload: Annotated[str, typer.Argument(help="JSON file with the payload, or - for stdin.")],
 ) -> None:
     """Declare one entry; prints its receipt."""
+    body = _read_json(payload)
+    if (api := _context.remote()) is not None:
+        emit(api.call("log.entries.declare", json={"type": entry_type, "payload": body}))
+        return
     from sostenuto.declarations import declare
 
     receipt = declare(
-        _context.database(), get_settings(), _context.principal(), entry_type, _read_json(payload)
+        _context.database(), _context.settings(), _context.principal(), entry_type, body
     )
-    print_json(receipt.__dict__)
+    emit(plain(receipt.__dict__))
 
 
 @log_app.command("append")
@@ -74,21 +86,32 @@ def append_command(
         isinstance(i, dict) and {"type", "payload"} <= i.keys() for i in items
     ):
         raise InvalidInput('a batch is a JSON list of {"type": ..., "payload": ...} objects')
+    if (api := _context.remote()) is not None:
+        emit(api.call("log.batches.declare", json={"entries": items}))
+        return
     receipts = declare_batch(
         _context.database(),
-        get_settings(),
+        _context.settings(),
         _context.principal(),
         [(i["type"], i["payload"]) for i in items],
     )
-    print_json([r.__dict__ for r in receipts])
+    emit(plain([r.__dict__ for r in receipts]))
 
 
 @log_app.command("checkpoint")
 def checkpoint_command() -> None:
     """Print the latest signed checkpoint (C2SP signed note)."""
-    from sostenuto.transparency import checkpoint
+    if (api := _context.remote()) is not None:
+        found = api.call("log.checkpoint.show")
+    else:
+        from sostenuto.transparency import checkpoint
 
-    sys.stdout.write(checkpoint(_context.database(), get_settings()).note)
+        signed = checkpoint(_context.database(), _context.settings())
+        found = {"size": signed.size, "root": signed.root.hex(), "note": signed.note}
+    if _context.json_output():
+        emit(found)
+    else:
+        sys.stdout.write(found["note"])
 
 
 @log_app.command("prove")
@@ -106,6 +129,14 @@ def prove(
 
     if (index is None) == (first is None):
         raise InvalidInput("give a leaf INDEX (inclusion) or --from SIZE (consistency)")
+    if (api := _context.remote()) is not None:
+        if index is not None:
+            print_json(
+                api.call("log.proofs.inclusion", path={"index": index}, query={"size": size})
+            )
+        else:
+            print_json(api.call("log.proofs.consistency", query={"first": first, "second": size}))
+        return
     database = _context.database()
     if index is not None:
         print_json(inclusion_bundle(database, index, size))
@@ -153,7 +184,10 @@ def verify(
         keys = [_key(value) for value in witness_keys]
         found = require_cosignatures(note, keys, quorum or len(keys))
         message += f", cosigned by {', '.join(sorted(found))}"
-    console.print(f"[green]{verdict}[/green]: {message}")
+    if _context.json_output():
+        emit({"valid": True, "verdict": verdict, "message": message})
+    else:
+        console.print(f"[green]{verdict}[/green]: {message}")
 
 
 @log_app.command("witness")
@@ -179,11 +213,11 @@ def witness_command(
     report = witness(source, _key(key), state, cosigner)
     result: dict[str, object] = dict(report.__dict__)
     if submit and report.cosigned:
-        token = os.environ.get("SOSTENUTO_TOKEN")
+        token = _context.INVOCATION.token or os.environ.get("SOSTENUTO_TOKEN")
         if not token:
-            raise InvalidInput("--submit needs SOSTENUTO_TOKEN (an auditor token of that log)")
+            raise InvalidInput("--submit needs --token (an auditor token of that log)")
         result["accepted_by_log"] = submit_cosignature(submit, report.cosigned, token)
-    print_json(result)
+    emit(plain(result))
 
 
 @log_app.command("witness-key")
@@ -201,7 +235,10 @@ def witness_key(
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(str(cosigner) + "\n")
-    print(cosigner.public_key)  # plain: a console would wrap the key at its width
+    if _context.json_output():
+        emit({"name": name, "verifier_key": cosigner.public_key, "signing_key_file": str(out)})
+    else:
+        print(cosigner.public_key)  # plain: a console would wrap the key at its width
 
 
 @log_app.command("add-cosignature")
@@ -211,9 +248,34 @@ def add_cosignature(
     """Keep known witnesses' cosignatures (SOSTENUTO_WITNESS_KEYS) on the log's checkpoint."""
     from sostenuto.transparency import add_cosignatures
 
+    if note != "-" and not Path(note).is_file():
+        raise NotFound(f"no such file: {note}", details={"path": note})
     text = sys.stdin.read() if note == "-" else Path(note).read_text()
-    names = add_cosignatures(_context.database(), get_settings(), _context.principal(), text)
-    console.print(f"kept cosignatures of {', '.join(names)}")
+    if (api := _context.remote()) is not None:
+        names = list(api.call("log.cosignatures.add", json={"note": text})["accepted"])
+    else:
+        names = add_cosignatures(
+            _context.database(), _context.settings(), _context.principal(), text
+        )
+    if _context.json_output():
+        emit({"accepted": names})
+    else:
+        console.print(f"kept cosignatures of {', '.join(names)}")
+
+
+@log_app.command("submit-witnesses")
+def submit_witnesses_command() -> None:
+    """Hand the log's newest checkpoint to every witness in SOSTENUTO_WITNESS_URLS (C2SP
+    tlog-witness ``add-checkpoint``) and keep the cosignatures of known witnesses."""
+    _context.local_only("log submit-witnesses", "it signs with the log's own key")
+    from sostenuto.transparency import submit_to_witnesses
+
+    accepted = submit_to_witnesses(_context.database(), _context.settings())
+    if _context.json_output():
+        emit(accepted)
+        return
+    for url, names in accepted.items():
+        console.print(f"{url}: cosigned by {', '.join(names) or 'no known witness'}")
 
 
 @log_app.command("mirror")
@@ -223,8 +285,14 @@ def mirror_command(
     """Write a static C2SP tile mirror of the log (serve it with any web server)."""
     from sostenuto.transparency import mirror
 
+    _context.local_only(
+        "log mirror", "it reads the log's own database; mirror a served log with `log witness`"
+    )
     size = mirror(_context.database(), directory)
-    console.print(f"mirrored {size} entries to {directory}")
+    if _context.json_output():
+        emit({"size": size, "directory": str(directory)})
+    else:
+        console.print(f"mirrored {size} entries to {directory}")
 
 
 @log_app.command("summary")
@@ -233,12 +301,61 @@ def summary_command(
     pdf: Annotated[Path | None, typer.Option(help="Write a PDF here instead of JSON.")] = None,
 ) -> None:
     """The public summary of training content of a model (EU AI Office template)."""
+    if (api := _context.remote()) is not None:
+        if pdf is not None:
+            pdf.write_bytes(api.call("log.summaries.pdf", path={"model_id": model_id}))
+            console.print(f"wrote {pdf}")
+        else:
+            print_json(api.call("log.summaries.show", path={"model_id": model_id}))
+        return
     from sostenuto.declarations import training_summary
     from sostenuto.transparency import summary_pdf
 
     summary = training_summary(_context.database(), _context.principal(), model_id)
     if pdf is None:
-        print_json(summary)
+        print_json(summary)  # a document: JSON whatever the output mode
         return
     pdf.write_bytes(summary_pdf(summary))
     console.print(f"wrote {pdf}")
+
+
+@log_app.command("entries")
+def entries_command(
+    entry_type: Annotated[str | None, typer.Option("--type", help="Only this entry type.")] = None,
+    licensee: Annotated[int | None, typer.Option("--licensee", help="Licensee id.")] = None,
+    model: Annotated[int | None, typer.Option("--model", help="Model id.")] = None,
+    sha256: Annotated[
+        str | None, typer.Option("--sha256", help="Manifests that declared this content hash.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Was this file declared? (its SHA-256 is looked up)."),
+    ] = None,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="Next page's cursor.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Entries a page.")] = 100,
+) -> None:
+    """Entries of the log in log order (public); --file asks whether a file was declared."""
+    if file is not None:
+        if sha256 is not None:
+            raise InvalidInput("give --file or --sha256, not both")
+        if not file.is_file():
+            raise NotFound(f"no such file: {file}", details={"path": str(file)})
+        from sostenuto.registry import file_sha256
+
+        sha256 = file_sha256(file)
+    asked: dict[str, Any] = {
+        "entry_type": entry_type,
+        "licensee_id": licensee,
+        "model_id": model,
+        "sha256": sha256,
+        "cursor": cursor,
+        "limit": limit,
+    }
+    if (api := _context.remote()) is not None:
+        page = api.call("log.entries.list", query=asked)
+    else:
+        from sostenuto.transparency import list_entries
+
+        with _context.database().reader() as session:
+            page = plain(list_entries(session, **asked))
+    emit(page, title="Log entries")

@@ -7,6 +7,8 @@ and licences behind it, the conditions that apply and a decision id, and is stor
 semantics are written down in docs/consent.md.
 """
 
+from sostenuto.consent._aipref import parse_content_usage, read_content_usage
+from sostenuto.consent._aipref_import import import_content_usage
 from sostenuto.consent._cedar import (
     CedarBatch,
     CedarPolicySet,
@@ -21,7 +23,14 @@ from sostenuto.consent._decide import (
     get_decision,
     get_decisions,
 )
-from sostenuto.consent._exports import FORMATS, export_reservations
+from sostenuto.consent._exports import (
+    FORMATS,
+    cmo_robots_txt,
+    export_reservations,
+    recording_content_usage,
+    tdm_policy_of,
+    tdmrep_well_known,
+)
 from sostenuto.consent._jurisdictions import (
     JurisdictionView,
     list_jurisdictions,
@@ -29,6 +38,15 @@ from sostenuto.consent._jurisdictions import (
     set_jurisdiction,
 )
 from sostenuto.consent._listing import DecisionListing, list_decisions
+from sostenuto.consent._odrl import PROFILE_PATH, profile_document
+from sostenuto.consent._requests import (
+    RequestView,
+    apply_request,
+    decline_request,
+    get_request,
+    list_requests,
+    request_change,
+)
 from sostenuto.consent._rules import (
     check_may_speak_for,
     get_rule,
@@ -52,6 +70,7 @@ from sostenuto.consent._types import (
 __all__ = [
     "CONDITIONS",
     "FORMATS",
+    "PROFILE_PATH",
     "SCOPES",
     "Basis",
     "BatchResult",
@@ -60,29 +79,43 @@ __all__ = [
     "DecisionListing",
     "DecisionResult",
     "JurisdictionView",
+    "RequestView",
     "RuleView",
     "Snapshot",
+    "apply_request",
     "cedar_policies",
     "check_may_speak_for",
+    "cmo_robots_txt",
     "current_snapshot",
     "decide",
     "decide_batch",
     "decide_performer",
+    "decline_request",
     "disagreements",
     "evaluate_with_cedar",
     "export_reservations",
     "forget_snapshots",
     "get_decision",
     "get_decisions",
+    "get_request",
     "get_rule",
+    "import_content_usage",
     "list_decisions",
     "list_jurisdictions",
+    "list_requests",
     "list_rules",
     "load_jurisdictions",
     "opt_out",
+    "parse_content_usage",
     "permit",
+    "profile_document",
     "prohibit",
+    "read_content_usage",
+    "recording_content_usage",
     "representing_cmos",
+    "request_change",
     "revoke_rule",
     "set_jurisdiction",
+    "tdm_policy_of",
+    "tdmrep_well_known",
 ]

@@ -6,9 +6,10 @@ Single decisions (table ``decision``) come first, in id order, then batch header
 
 Who sees what follows :func:`sostenuto.consent._decide._visible`: a licensee its own
 decisions, a CMO admin the single decisions on a recording with a contributor it represented
-on the decision's date, an auditor all; the public nothing. Batches are listed to their
-licensee and to auditors (a batch spans many recordings: a CMO admin reads its members one
-by one). Filters naming a recording or an outcome select single decisions only.
+on the decision's date, a performer those on a recording it contributed to, an auditor all;
+the public nothing. Batches are listed to their licensee and to auditors (a batch spans many
+recordings: a CMO admin reads its members one by one). Filters naming a recording or an
+outcome select single decisions only.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ class DecisionListing:
     permitted: int
 
 
+def _touching(performer_id: int | None) -> Any:
+    """SQL: the decision is about a recording the performer contributed to."""
+    return exists(
+        select(Contribution.id).where(
+            Contribution.recording_id == Decision.recording_id,
+            Contribution.performer_id == performer_id,
+        )
+    )
+
+
 def _represented_by(cmo_id: int | None) -> Any:
     """SQL: the decision's recording had a contributor ``cmo_id`` represented that day."""
     return exists(
@@ -89,7 +100,7 @@ def list_decisions(
     limit: int = DEFAULT_LIMIT,
 ) -> Page[DecisionListing]:
     """The stored decisions the caller may see, filtered; see the module's docstring."""
-    principal.require("licensee", "cmo-admin", "auditor")
+    principal.require("licensee", "cmo-admin", "auditor", "performer")
     check_limit(limit)
     if not principal.operator and principal.role == "licensee":
         if licensee_id is not None and licensee_id != principal.licensee_id:
@@ -123,6 +134,8 @@ def list_decisions(
     }
     if not principal.operator and principal.role == "cmo-admin":
         filters["cmo"] = principal.cmo_id
+    if not principal.operator and principal.role == "performer":
+        filters["performer"] = principal.performer_id
     tag = query_tag("consent.decisions", filters)
     after = decode_cursor(cursor, tag, 2)
     part, last_id = (0, "") if after is None else (after[0], str(after[1]))
@@ -162,6 +175,8 @@ def list_decisions(
             conditions.append(Decision.on_date <= on_to)
         if not principal.operator and principal.role == "cmo-admin":
             conditions.append(_represented_by(principal.cmo_id))
+        if not principal.operator and principal.role == "performer":
+            conditions.append(_touching(principal.performer_id))
         if conditions:
             query = query.where(and_(*conditions))
         for row in session.execute(query.limit(limit + 1)):

@@ -25,6 +25,20 @@ def change_kind(rule: consent.RuleView) -> str:
     return "grant" if rule.effect == "permit" else "opt-out"
 
 
+def _declarer(principal: Principal, rule: consent.RuleView) -> Principal:
+    """Who speaks in the log for this change: the caller, except that a performer ending a
+    reservation of its own (``rule.revoke`` allows it) speaks through the rule's CMO, whose
+    act the rule is; the audit trail keeps the performer as the one who revoked it."""
+    own = rule.scope == "performer" and rule.scope_id == principal.performer_id
+    if principal.role == "performer" and own and rule.cmo_id is not None:
+        return Principal(
+            f"{principal.name} (own reservation, via CMO {rule.cmo_id})",
+            "cmo-admin",
+            cmo_id=rule.cmo_id,
+        )
+    return principal
+
+
 def _declaring_cmo(database: Database, principal: Principal, rule: consent.RuleView) -> int | None:
     # Only the CMO whose act the rule is may speak for it in the log.
     consent.check_may_speak_for(principal, rule)
@@ -67,6 +81,7 @@ def publish_rule_change(
     """
     if rule.licensee_id is not None:
         return None
+    principal = _declarer(principal, rule)
     cmo_id = _declaring_cmo(database, principal, rule)
     if cmo_id is None:
         return None

@@ -32,6 +32,7 @@ from sostenuto.identify._catalogue import (
     recording_of,
     register_recording_audio,
     remove_from_catalogue,
+    store_fingerprint_row,
     unregister_recording_audio,
 )
 from sostenuto.identify._corpus import FileResult, identify_file, list_corpus
@@ -105,5 +106,6 @@ __all__ = [
     "screens_dir",
     "search",
     "shard_of",
+    "store_fingerprint_row",
     "unregister_recording_audio",
 ]

@@ -3,11 +3,15 @@
 Evidence is -log10 of a binomial chance probability, which is optimistic for music (shared
 keys and tempos), so the threshold that keeps false positives at a target rate is measured:
 random excerpts of unregistered audio are searched against the deployed catalogue at
-threshold 0 and the top score of each is the null distribution. The threshold is the least
-value that at most ``floor(fp_rate * n)`` null scores reach, plus a margin of 1.0 (a factor
-10 in chance: the catalogue grows after calibration), and never below 1.0. It is stored as
-``calibration.json`` in the catalogue folder and applies while the fingerprint ``VERSION``
-it was measured with is current.
+threshold 0 and the top score of each is the null distribution. Screens search whole files
+and output checks whole tracks, so every file is also searched whole: the null scores are
+kept per length band (:data:`BANDS`), each band gets its own threshold, and the threshold in
+force is the highest of them (one threshold that holds for excerpts and whole files alike).
+A band's threshold is the least value that at most ``floor(fp_rate * n)`` of its null
+scores reach, plus a margin of 1.0 (a factor 10 in chance: the catalogue grows after
+calibration), and never below 1.0. It is stored as ``calibration.json`` in the catalogue
+folder and applies while the fingerprint ``VERSION`` it was measured with is current. What
+was used (files, their length, excerpts) and skipped (with why) is stored with it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from sostenuto.audio import AUDIO_SUFFIXES
 from sostenuto.auth import Principal, authorize
 from sostenuto.errors import DependencyMissing, IntegrityFailure, InvalidInput, SostenutoError
 from sostenuto.identify._catalogue import catalogue_path, open_catalogue
-from sostenuto.identify._corpus import AUDIO_SUFFIXES, list_corpus
+from sostenuto.identify._corpus import list_corpus
 from sostenuto.identify._fingerprint import fingerprint_samples, load_audio
 from sostenuto.identify._index import _atomic_json
 from sostenuto.identify._match import DEFAULT_THRESHOLD
@@ -53,10 +58,46 @@ class LeftOutFile(NamedTuple):
 
 
 class SkippedFile(NamedTuple):
-    """A file that gave no excerpt: unreadable, or shorter than every excerpt length."""
+    """A file that gave no excerpt: unreadable, shorter than every excerpt length, or not
+    named as audio."""
 
     path: str
     reason: str
+
+
+class UsedFile(NamedTuple):
+    """A file whose excerpts (and whole length) went into the null distribution."""
+
+    path: str
+    seconds: float
+    excerpts: int
+    whole_score: float | None  # None: not searched whole
+
+
+# Length bands of the null scores, in seconds of query: (label, from, up to).
+BANDS: tuple[tuple[str, float, float], ...] = (
+    ("up to 15 s", 0.0, 15.0),
+    ("15-60 s", 15.0, 60.0),
+    ("60-240 s", 60.0, 240.0),
+    ("over 240 s", 240.0, math.inf),
+)
+
+
+def band_of(seconds: float) -> str:
+    """The label of the length band a query of ``seconds`` falls in."""
+    for label, low, high in BANDS:
+        if low <= seconds < high:
+            return label
+    return BANDS[-1][0]
+
+
+class Band(NamedTuple):
+    """The null scores of one length band and the threshold they give."""
+
+    band: str
+    queries: int
+    max_score: float
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -79,6 +120,8 @@ class Calibration:
     skipped: tuple[SkippedFile, ...] = ()
     # Top score of every excerpt, highest first: other rates can be read off them later.
     scores: tuple[float, ...] = field(default=(), repr=False)
+    bands: tuple[Band, ...] = ()
+    used: tuple[UsedFile, ...] = field(default=(), repr=False)
 
     @property
     def current(self) -> bool:
@@ -102,6 +145,8 @@ class Calibration:
             "left_out": [f._asdict() for f in self.left_out],
             "skipped": [f._asdict() for f in self.skipped],
             "scores": list(self.scores),
+            "bands": [b._asdict() for b in self.bands],
+            "used": [f._asdict() for f in self.used],
         }
 
     @classmethod
@@ -127,6 +172,21 @@ class Calibration:
                 SkippedFile(str(f["path"]), str(f["reason"])) for f in value.get("skipped", [])
             ),
             scores=tuple(float(s) for s in value.get("scores", [])),
+            bands=tuple(
+                Band(
+                    str(b["band"]), int(b["queries"]), float(b["max_score"]), float(b["threshold"])
+                )
+                for b in value.get("bands", [])
+            ),
+            used=tuple(
+                UsedFile(
+                    str(f["path"]),
+                    float(f["seconds"]),
+                    int(f["excerpts"]),
+                    None if f.get("whole_score") is None else float(f["whole_score"]),
+                )
+                for f in value.get("used", [])
+            ),
         )
 
 
@@ -211,6 +271,7 @@ def calibrate_catalogue(
     fp_rate: float = 0.001,
     seed: int = 0,
     save: bool = True,
+    whole_files: bool = True,
     progress: Progress | None = None,
 ) -> Calibration:
     """Measure the catalogue's null distribution on ``sources`` (folders, manifests or audio
@@ -220,7 +281,9 @@ def calibrate_catalogue(
     lengths taking turns among ``seconds``. A file any of whose excerpts reaches
     :data:`CONTAINED_SCORE` holds a registered recording: all its excerpts are left out (its
     share goes to the other files) and it is listed. Unreadable or too short files are
-    skipped and listed. Fewer than ``count`` excerpts are used only when the files run out.
+    skipped and listed, as are files in the folders not named as audio. Fewer than ``count``
+    excerpts are used only when the files run out. With ``whole_files`` every file used is
+    also searched whole, and its score goes to its length band (:data:`BANDS`).
     Nothing is written unless the calibration succeeds; saving needs a CMO admin (or the
     local operator), as changing the catalogue does.
     """
@@ -229,8 +292,11 @@ def calibrate_catalogue(
     catalogue = open_catalogue(settings)
     if len(catalogue) == 0:
         raise InvalidInput("the catalogue is empty: index recordings before calibrating it")
-    files = _audio_files(sources)
-    sampler = _Sampler(catalogue, np.random.default_rng(seed), lengths, count, progress)
+    files, ignored = _audio_files(sources)
+    sampler = _Sampler(
+        catalogue, np.random.default_rng(seed), lengths, count, progress, whole=whole_files
+    )
+    sampler.skipped.extend(ignored)
     sampler.run(files)
     scores = sampler.scores
     if not scores and not sampler.left_out:
@@ -272,9 +338,11 @@ def _check_request(count: int, seconds: Sequence[float], fp_rate: float) -> tupl
     return lengths
 
 
-def _audio_files(sources: Sequence[str | Path]) -> list[Path]:
-    """Audio files named directly, in folders (recursively) or in manifests; no duplicates."""
+def _audio_files(sources: Sequence[str | Path]) -> tuple[list[Path], list[SkippedFile]]:
+    """Audio files named directly, in folders (recursively) or in manifests, no duplicates;
+    and the other files of those folders, which are not read (listed, never silently)."""
     found: dict[Path, None] = {}
+    ignored: list[SkippedFile] = []
     for source in map(Path, sources):
         listed = (
             [source]
@@ -282,9 +350,17 @@ def _audio_files(sources: Sequence[str | Path]) -> list[Path]:
             else list_corpus(source)
         )
         found.update(dict.fromkeys(listed))
+        if source.is_dir():
+            ignored.extend(
+                SkippedFile(str(path), f"not named as audio ({path.suffix or 'no extension'})")
+                for path in sorted(source.rglob("*"))
+                if path.is_file()
+                and path.suffix.lower() not in AUDIO_SUFFIXES
+                and not path.name.startswith(".")
+            )
     if not found:
         raise InvalidInput(f"no audio files in {', '.join(map(str, sources)) or 'no path'}")
-    return list(found)
+    return list(found), ignored
 
 
 class _Sampler:
@@ -297,8 +373,13 @@ class _Sampler:
         lengths: tuple[float, ...],
         count: int,
         progress: Progress | None,
+        *,
+        whole: bool = True,
     ) -> None:
         self.catalogue = catalogue
+        self.whole = whole
+        self.banded: dict[Path, list[tuple[str, float]]] = {}  # (band, score) of each query
+        self.used: dict[Path, UsedFile] = {}
         self.rng = rng
         self.lengths = lengths
         self.remaining = count
@@ -343,19 +424,42 @@ class _Sampler:
             return False
         share = math.ceil(self.remaining / files_left)
         top: list[tuple[float, str]] = []
+        bands: list[str] = []
         for _ in range(share):
-            top.append(self._top_score(self._excerpt(samples)))
+            excerpt = self._excerpt(samples)
+            bands.append(band_of(excerpt.size / SAMPLE_RATE))
+            top.append(self._top_score(excerpt))
             self._report(len(top))
+        whole: tuple[float, str] | None = None
+        if self.whole and path not in self.used:
+            whole = self._top_score(samples)
+            top.append(whole)
         best, key = max(top)
         if best >= CONTAINED_SCORE:
             # Its excerpts of an earlier pass go too: the file is not null music at all.
             earlier = self.by_file.pop(path, [])
+            self.used.pop(path, None)
+            self.banded.pop(path, None)
             self.remaining += len(earlier)
-            self.discarded += len(top) + len(earlier)
+            self.discarded += share + len(earlier)
             self.left_out.append(LeftOutFile(str(path), key, round(best, 3)))
             return False
-        self.by_file.setdefault(path, []).extend(round(score, 4) for score, _ in top)
-        self.remaining -= len(top)
+        excerpts = [round(score, 4) for score, _ in top[:share]]
+        self.by_file.setdefault(path, []).extend(excerpts)
+        banded = self.banded.setdefault(path, [])
+        banded.extend(zip(bands, excerpts, strict=True))
+        seconds = round(samples.size / SAMPLE_RATE, 3)
+        earlier_used = self.used.get(path)
+        whole_score = round(whole[0], 4) if whole else None
+        if whole_score is not None:
+            banded.append((band_of(seconds), whole_score))
+        self.used[path] = UsedFile(
+            str(path),
+            seconds,
+            share + (earlier_used.excerpts if earlier_used else 0),
+            whole_score if earlier_used is None else earlier_used.whole_score,
+        )
+        self.remaining -= share
         return True
 
     def _excerpt(self, samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -393,10 +497,21 @@ def _summarise(
     seed: int,
 ) -> Calibration:
     scores = np.sort(np.asarray(null_scores, dtype=np.float64))[::-1]
+    by_band: dict[str, list[float]] = {}
+    for banded in sampler.banded.values():
+        for label, score in banded:
+            by_band.setdefault(label, []).append(score)
+    bands = tuple(
+        Band(label, len(band), max(band), round(threshold_for(band, fp_rate), 4))
+        for label, _, _ in BANDS
+        if (band := by_band.get(label))
+    )
+    # One threshold for every query length: the highest any band needs.
+    threshold = max([threshold_for(null_scores, fp_rate)] + [b.threshold for b in bands])
     return Calibration(
         queries=int(scores.size),
         fp_rate=fp_rate,
-        threshold=round(threshold_for(null_scores, fp_rate), 4),
+        threshold=round(threshold, 4),
         max_score=float(scores[0]),
         p99=round(float(np.percentile(scores, 99)), 4),
         p999=round(float(np.percentile(scores, 99.9)), 4),
@@ -408,4 +523,6 @@ def _summarise(
         left_out=tuple(sampler.left_out),
         skipped=tuple(sampler.skipped),
         scores=tuple(float(s) for s in scores),
+        bands=bands,
+        used=tuple(sampler.used.values()),
     )

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sostenuto.audit import record_change
 from sostenuto.auth import OPERATOR, Principal, authorize
 from sostenuto.errors import IntegrityFailure, InvalidInput, NotFound
-from sostenuto.identify._fingerprint import fingerprint_file
+from sostenuto.identify._fingerprint import Fingerprint, fingerprint_file
 from sostenuto.identify._index import IndexStats, TrackInfo
 from sostenuto.identify._params import VERSION
 from sostenuto.identify._shards import ShardedIndex
@@ -98,24 +99,7 @@ def register_recording_audio(
     catalogue.add(key, fingerprint, replace=True)
     try:
         with database.transaction() as session:
-            row = session.get(RecordingFingerprint, recording_id)
-            before = _snapshot(row) if row else None
-            if row is None:
-                row = RecordingFingerprint(recording_id=recording_id, index_key=key)
-                session.add(row)
-            row.audio_sha256 = sha256
-            row.duration_s = round(fingerprint.duration, 3)
-            row.hashes = len(fingerprint)
-            row.fingerprint_version = VERSION
-            record_change(
-                session,
-                principal,
-                action="fingerprint",
-                entity_type="recording",
-                entity_id=recording_id,
-                before=before,
-                after=_snapshot(row),
-            )
+            store_fingerprint_row(session, principal, recording_id, key, sha256, fingerprint)
     except BaseException:
         catalogue.reload().remove([key])
         raise
@@ -158,6 +142,35 @@ def fingerprinted_recordings(database: Database) -> dict[int, str]:
             select(RecordingFingerprint.recording_id, RecordingFingerprint.audio_sha256)
         ).all()
     return {int(r[0]): str(r[1]) for r in rows}
+
+
+def store_fingerprint_row(
+    session: Session,
+    principal: Principal,
+    recording_id: int,
+    key: str,
+    sha256: str,
+    fingerprint: Fingerprint,
+) -> None:
+    """The row tying a recording to its fingerprint in the index, with its audit event."""
+    row = session.get(RecordingFingerprint, recording_id)
+    before = _snapshot(row) if row is not None else None
+    if row is None:
+        row = RecordingFingerprint(recording_id=recording_id, index_key=key)
+        session.add(row)
+    row.audio_sha256 = sha256
+    row.duration_s = round(fingerprint.duration, 3)
+    row.hashes = len(fingerprint)
+    row.fingerprint_version = VERSION
+    record_change(
+        session,
+        principal,
+        action="fingerprint",
+        entity_type="recording",
+        entity_id=recording_id,
+        before=before,
+        after=_snapshot(row),
+    )
 
 
 def _snapshot(row: RecordingFingerprint) -> dict[str, object]:

@@ -8,33 +8,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sostenuto.audio import AUDIO_SUFFIXES  # one list of what is audio, tracker modules included
 from sostenuto.errors import InvalidInput, SostenutoError
 from sostenuto.identify._catalogue import file_sha256
 from sostenuto.identify._fingerprint import fingerprint_file
 from sostenuto.identify._match import DEFAULT_THRESHOLD
 from sostenuto.identify._shards import ShardedIndex
 
-AUDIO_SUFFIXES = frozenset(
-    {
-        ".wav",
-        ".flac",
-        ".ogg",
-        ".oga",
-        ".opus",
-        ".mp3",
-        ".m4a",
-        ".aac",
-        ".mp4",
-        ".aif",
-        ".aiff",
-        ".wma",
-        ".webm",
-        ".mka",
-        ".caf",
-        ".au",
-        ".w64",
-    }
-)
 _MANIFEST_SUFFIXES = {".txt", ".csv", ".jsonl", ".json"}
 
 

@@ -18,6 +18,7 @@ memory-mapped, so they share the page cache).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -216,6 +217,16 @@ class Index:
 
     def keys(self) -> list[str]:
         return sorted(self._by_key)
+
+    def version(self) -> str:
+        """A digest of what the index holds (key, length and counts of every live track, and
+        the fingerprint version): it changes with any add, replace or removal, not with
+        ``compact``, which moves tracks without changing them."""
+        digest = hashlib.sha256(f"fingerprints {VERSION}\n".encode())
+        for key in sorted(self._by_key):
+            info = self._tracks[self._by_key[key]]
+            digest.update(f"{key}\t{info.duration:.3f}\t{info.hashes}\t{info.peaks}\n".encode())
+        return digest.hexdigest()[:16]
 
     def lookup(self, hashes: U32, *, max_postings: int = 2000) -> Postings:
         """Every live posting of every hash in ``hashes``."""

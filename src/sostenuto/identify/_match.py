@@ -8,13 +8,16 @@ squares fit refines each, and each is verified. Random hits almost never line up
 score separates registered from unregistered audio. Hash votes only propose alignments; the
 score comes from the reference peaks (other than the voting anchors) that reappear in the
 query, against the chance of that in each frequency row (the threshold is calibrated in
-docs/identify.md). A long query can hold several registered recordings, or one recording
-twice: up to three separate alignments are reported per track.
+docs/identify.md). Before a match is reported its chance is measured on decoy alignments
+and the score bounded family-wise for the query's length and the pitch hypothesis
+(_significance), so whole unregistered files are not flagged. A long query can hold several
+registered recordings, or one recording twice: up to three separate alignments are reported
+per track.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +26,16 @@ from scipy.stats import binom
 from sostenuto.identify._fingerprint import Fingerprint
 from sostenuto.identify._index import Index, Postings
 from sostenuto.identify._params import BINS_PER_OCTAVE, FRAME_SECONDS, QUERY
+from sostenuto.identify._significance import (
+    DECOY_FLOOR,
+    MIN_AGREEMENT,
+    Agreement,
+    agreement_of,
+    decoy_shifts,
+    duration_discount,
+    hypothesis_discount,
+    pooled_bias,
+)
 
 # Least evidence (-log10 chance probability) reported as a match. Calibrated on unregistered
 # queries against the benchmark index for a false-positive rate of at most 0.1 %: the largest
@@ -76,9 +89,13 @@ class Match:
     reference_end: float
     time_scale: float  # reference seconds per query second
     pitch_shift: float  # semitones from the reference to the query
+    # The reviewer's evidence (_significance): hit rate, measured chance, agreement beyond
+    # chance and coverage of the matched stretch.
+    evidence: Agreement = field(default_factory=lambda: Agreement(0.0, 0.0, 0.0, 0.0))
 
     def as_dict(self) -> dict[str, object]:
         return {
+            **self.evidence.as_dict(),
             "key": self.key,
             "track_id": self.track_id,
             "score": round(self.score, 2),
@@ -166,6 +183,7 @@ class _Occupancy:
 
     def __init__(self, fingerprint: Fingerprint) -> None:
         frames = int(fingerprint.peak_times.max()) + 3 if fingerprint.peak_times.size else 3
+        self.seconds = fingerprint.duration
         grid = np.zeros((frames, 256), dtype=bool)
         grid[fingerprint.peak_times + 1, fingerprint.peak_bins + 1] = True
         wide = grid.copy()
@@ -190,6 +208,20 @@ class _Occupancy:
         t, f = times[inside] + 1, bins[inside] + 1
         chance = np.minimum(grid.row_density[f] * grid.frame_density[t] / grid.density, 1.0)
         return grid.cells[t, f], chance.astype(np.float64), inside
+
+    def decoy_bias(
+        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64], *, pitch_exact: bool
+    ) -> float:
+        """How many more hits than modelled the same points get elsewhere in the query:
+        moved by each decoy shift, circularly within the query's frames."""
+        frames = self.exact.shape[0] - 2
+        shifts = decoy_shifts(frames)
+        hits = np.zeros(shifts.size)
+        chance = np.zeros(shifts.size)
+        for k, shift in enumerate(shifts):
+            hit, p, _ = self.lookup((times + shift) % frames, bins, pitch_exact=pitch_exact)
+            hits[k], chance[k] = float(hit.sum()), float(p.sum())
+        return pooled_bias(hits, chance)
 
     def nearest_frames(
         self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
@@ -217,6 +249,7 @@ class _Verified:
     score: float  # evidence, see _evidence
     query_span: tuple[float, float]  # frames
     reference_span: tuple[float, float]  # frames
+    agreement: Agreement
 
 
 def _pitch_exact(scale: float) -> bool:
@@ -287,37 +320,71 @@ def _verify(
     fresh = ~is_anchor | _anchors_beyond(is_anchor, int(allowance))
     r_t, r_f = r_t[fresh], r_f[fresh]
     q_t, q_f = _into_query(r_t, r_f, scale, offset, pitch)
-    hit, chance, inside = occupancy.lookup(q_t, q_f, pitch_exact=_pitch_exact(scale))
+    exact = _pitch_exact(scale)
+    hit, chance, inside = occupancy.lookup(q_t, q_f, pitch_exact=exact)
     if hit.size == 0:
         return None
+    points = _Points(hit, chance, r_t[inside], q_t[inside])
+    # Family-wise: more calibration-length windows in the query, or a pitch hypothesis
+    # picked among several, are more chances to line up.
+    discount = duration_discount(occupancy.seconds) + hypothesis_discount(
+        exact and round(pitch) == 0
+    )
+    best = _best_stretch(points, points.chance, discount)
+    if best.score + discount < DECOY_FLOOR:
+        return best
+    # Chance measured, not only modelled: the same peaks moved elsewhere in the query.
+    bias = occupancy.decoy_bias(q_t[inside], q_f[inside], pitch_exact=exact)
+    if bias > 1.0:
+        best = _best_stretch(points, np.minimum(points.chance * bias, 1.0), discount)
+    if best.agreement.agreement < MIN_AGREEMENT:
+        return replace(best, score=min(best.score, 0.0))
+    return best
+
+
+@dataclass(frozen=True)
+class _Points:
+    """The reference peaks of an aligned window that land inside the query, in time order."""
+
+    hit: npt.NDArray[np.bool_]
+    chance: npt.NDArray[np.float64]  # modelled
+    ref_times: npt.NDArray[np.int32]
+    query_times: npt.NDArray[np.int64]
+
+
+def _best_stretch(points: _Points, chance: npt.NDArray[np.float64], discount: float) -> _Verified:
+    """The stronger of the whole window and its densest run, scored against ``chance``.
+
+    In heavy noise true hits are only two or three times chance, which the run's cost eats:
+    the whole window is scored too, and the stronger of the two stretches kept. The run is
+    the best of all n (n + 1) / 2 sub-stretches of the window, and its evidence is
+    discounted by that many tries: undiscounted, lucky bursts of a few peaks (6 hits in 7
+    over 0.2 s, 21 in 84 over 2 s) made the whole tail of the unregistered queries' scores.
+    """
+    hit = points.hit
     # Outside the true stretch the running sum must fall, not drift: each peak costs twice
     # its chance, and at least _MIN_HIT_RATE.
     sums = np.concatenate([[0.0], np.cumsum(hit - np.maximum(2.0 * chance, _MIN_HIT_RATE))])
     end = int(np.argmax(sums - np.minimum.accumulate(sums)))
     start = int(np.argmin(sums[: end + 1]))
-    ref_times = r_t[inside]
-    query_times = q_t[inside]
-    # In heavy noise true hits are only two or three times chance, which the run's cost
-    # eats: the whole window is scored too, and the stronger of the two stretches kept.
-    # The run is the best of all n (n + 1) / 2 sub-stretches of the window, and its evidence
-    # is discounted by that many tries: undiscounted, lucky bursts of a few peaks (6 hits in
-    # 7 over 0.2 s, 21 in 84 over 2 s) made the whole tail of the unregistered queries' scores.
     stretches = [(0, hit.size, 0.0)]
     if end > start:
         stretches.append((start, end, float(np.log10(hit.size * (hit.size + 1) / 2))))
     best: _Verified | None = None
-    for lo_, hi_, discount in stretches:
+    for lo_, hi_, run_discount in stretches:
         hits = int(hit[lo_:hi_].sum())
         expected = float(chance[lo_:hi_].sum())
-        score = _evidence(hits, hi_ - lo_, expected) - discount
+        score = _evidence(hits, hi_ - lo_, expected) - run_discount - discount
         if best is None or score > best.score:
             best = _Verified(
                 hits=hits,
                 total=hi_ - lo_,
                 score=score,
-                query_span=(float(query_times[lo_]), float(query_times[hi_ - 1])),
-                reference_span=(float(ref_times[lo_]), float(ref_times[hi_ - 1])),
+                query_span=(float(points.query_times[lo_]), float(points.query_times[hi_ - 1])),
+                reference_span=(float(points.ref_times[lo_]), float(points.ref_times[hi_ - 1])),
+                agreement=agreement_of(hit[lo_:hi_], chance[lo_:hi_], points.query_times[lo_:hi_]),
             )
+    assert best is not None
     return best
 
 
@@ -423,7 +490,13 @@ def _evidence(hits: int, total: int, expected: float) -> float:
     if total == 0 or hits == 0:
         return 0.0
     chance = min(max(expected / total, 1e-6), 1 - 1e-6)
-    return float(-binom.logsf(hits - 1, total, chance) / np.log(10.0))
+    log_tail = float(binom.logsf(hits - 1, total, chance))
+    if not np.isfinite(log_tail):
+        # Far in the tail logsf underflows to -inf (a clean match of a long stretch), and an
+        # infinite score is no JSON number: the tail is then its first term, to within a
+        # factor that does not matter there.
+        log_tail = float(binom.logpmf(hits, total, chance))
+    return -log_tail / float(np.log(10.0))
 
 
 def _candidates(postings: Postings, fingerprint: Fingerprint, limit: int) -> npt.NDArray[np.uint32]:
@@ -542,6 +615,7 @@ def search(
                     reference_end=verified.reference_span[1] * FRAME_SECONDS,
                     time_scale=scale,
                     pitch_shift=0.0 - pitch * 12.0 / BINS_PER_OCTAVE,
+                    evidence=verified.agreement,
                 )
             )
     results.sort(key=lambda m: -m.score)

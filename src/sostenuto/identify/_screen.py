@@ -2,7 +2,10 @@
 
 The job is resumable: each finished file is appended (and flushed to disk) to
 ``state.jsonl`` in the output folder before the next begins, and a rerun of the same command
-skips the files already there. The report is written only once every file is done.
+skips the files already there. The report is written only once every file is done. A screen
+is one threshold against one catalogue version: another threshold, or a catalogue that has
+changed since, is another screen (another id and folder), so stored verdicts are never
+relabelled with a threshold or catalogue they were not screened at.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from sqlalchemy import select
 
 from sostenuto.auth import Principal, allowed, authorize, authorize_role
 from sostenuto.consent import decide_batch
-from sostenuto.errors import InvalidInput, NotFound
+from sostenuto.errors import Conflict, InvalidInput, NotFound
 from sostenuto.identify._calibrate import catalogue_threshold
 from sostenuto.identify._catalogue import catalogue_path, open_catalogue, recording_of
 from sostenuto.identify._corpus import FileResult, identify_file, list_corpus
@@ -32,6 +36,7 @@ from sostenuto.vocabulary import check_territories, check_uses
 
 Progress = Callable[[int, int], None]
 _STATE = "state.jsonl"
+_IDENTITY = "screen.json"  # which screen the folder's verdicts belong to
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class ScreenRequest:
     model: str | None = None  # an AI model of the licensee: id or name
     output_dir: Path | None = None
     # None: the catalogue's calibrated threshold, else DEFAULT_THRESHOLD (resolved when the
-    # screening starts and written to the report; the screen id never depends on it).
+    # screening starts, written to the report and part of the screen id).
     threshold: float | None = None
     declare: bool = False
     ray_address: str | None = None
@@ -70,8 +75,9 @@ class ScreenReport:
         }
 
 
-def screen_id_of(request: ScreenRequest) -> str:
-    """The same command screens into the same folder, which is what makes it resumable."""
+def screen_id_of(request: ScreenRequest, threshold: float, catalogue_version: str) -> str:
+    """The same command at the same threshold against the same catalogue screens into the
+    same folder, which is what makes it resumable; anything else is a new screen."""
     text = "|".join(
         [
             str(request.source.resolve()),
@@ -79,9 +85,32 @@ def screen_id_of(request: ScreenRequest) -> str:
             str(request.model or ""),
             request.use,
             request.territory,
+            f"{threshold:.6g}",
+            catalogue_version,
         ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _claim_folder(output: Path, identity: dict[str, Any]) -> None:
+    """Mark ``output`` as this screen's, or refuse it when it holds another screen's verdicts
+    (a folder given with ``--output`` and reused at another threshold or catalogue)."""
+    marker = output / _IDENTITY
+    if marker.exists():
+        held = json.loads(marker.read_text(encoding="utf-8"))
+        if held != identity:
+            raise Conflict(
+                f"{output} holds screen {held.get('screen_id')} (threshold "
+                f"{held.get('threshold')}, catalogue {held.get('catalogue_version')}): "
+                "its verdicts are not relabelled; give another --output",
+                details={"held": held, "wanted": identity},
+            )
+        return
+    if (output / _STATE).exists():
+        raise Conflict(
+            f"{output} holds verdicts of a screen of unknown threshold; give another --output"
+        )
+    marker.write_text(json.dumps(identity), encoding="utf-8")
 
 
 def screens_dir(settings: Settings) -> Path:
@@ -157,12 +186,19 @@ def screen_corpus(
     """Screen a corpus folder or manifest; resumable, never stopped by one bad file."""
     meta = _check_request(database, principal, request)
     threshold = catalogue_threshold(settings) if request.threshold is None else request.threshold
+    if not math.isfinite(threshold) or threshold < 0.0:
+        raise InvalidInput(f"the threshold must be a number of at least 0, not {threshold}")
     files = list_corpus(request.source)
     if not files:
         raise InvalidInput(f"no audio files in {request.source}")
-    screen_id = screen_id_of(request)
+    catalogue_version = open_catalogue(settings).version()
+    screen_id = screen_id_of(request, threshold, catalogue_version)
     output = request.output_dir or screens_dir(settings) / screen_id
     output.mkdir(parents=True, exist_ok=True)
+    _claim_folder(
+        output,
+        {"screen_id": screen_id, "threshold": threshold, "catalogue_version": catalogue_version},
+    )
     state_path = output / _STATE
     done = _read_state(state_path)
     pending = [p for p in files if str(p) not in done]
@@ -186,6 +222,7 @@ def screen_corpus(
         source=str(request.source),
         files=len(files),
         threshold=threshold,
+        catalogue_version=catalogue_version,
         screened_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     report = ScreenReport(screen_id, output, summary, rows, meta)

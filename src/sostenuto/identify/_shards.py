@@ -9,6 +9,7 @@ not postings, travel between them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zlib
 from collections.abc import Sequence
@@ -96,6 +97,13 @@ class ShardedIndex:
 
     def reload(self) -> ShardedIndex:
         return ShardedIndex(self.root, [shard.reload() for shard in self.shards])
+
+    def version(self) -> str:
+        """A digest of every shard's :meth:`Index.version`: the catalogue's content."""
+        if len(self.shards) == 1:
+            return self.shards[0].version()
+        joined = "|".join(shard.version() for shard in self.shards)
+        return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
     def search(
         self,

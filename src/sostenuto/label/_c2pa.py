@@ -1,9 +1,11 @@
 """Signed provenance manifests (C2PA, through c2pa-python): build, sign, read, validate.
 
 The manifest holds three assertions: ``c2pa.actions`` (a ``c2pa.created`` action with the IPTC
-digital source type and the generating model as software agent), ``c2pa.training-mining``
-(the performers' reservations) and ``org.sostenuto.declaration`` (log entry, watermark id,
-licensee, licence and consent references). Validation trusts only the anchors it is given:
+digital source type and the generating model as software agent), ``cawg.training-mining``
+(the performers' reservations, CAWG Training and Data Mining assertion 1.1: C2PA 2.0 removed
+``c2pa.training-mining``; labels already written with it are still read) and
+``org.sostenuto.declaration`` (log entry, watermark id, licensee, licence and consent
+references). Validation trusts only the anchors it is given:
 Sostenuto's root certificate, so a manifest signed by any other key reads as untrusted.
 """
 
@@ -19,6 +21,13 @@ from sostenuto.label._keys import SigningKeys
 from sostenuto.label._model import Label, ManifestFinding
 
 SOSTENUTO_ASSERTION = "org.sostenuto.declaration"
+TRAINING_MINING = "cawg.training-mining"
+LEGACY_TRAINING_MINING = "c2pa.training-mining"  # C2PA 1.x, removed in 2.0: read only
+
+
+def cawg_entry(key: str) -> str:
+    """``c2pa.ai_training`` (the C2PA 1.x entry a caller may still name) → ``cawg.ai_training``."""
+    return "cawg." + key.removeprefix("c2pa.") if key.startswith("c2pa.") else key
 
 
 def _c2pa() -> Any:
@@ -62,8 +71,8 @@ def manifest_definition(label: Label, title: str) -> dict[str, Any]:
             entry = {"use": use}
             if use == "constrained" and label.reservation_note:
                 entry["constraint_info"] = label.reservation_note
-            entries[key] = entry
-        assertions.append({"label": "c2pa.training-mining", "data": {"entries": entries}})
+            entries[cawg_entry(key)] = entry
+        assertions.append({"label": TRAINING_MINING, "data": {"entries": entries}})
     return {
         "claim_generator_info": [{"name": "Sostenuto", "version": __version__}],
         "title": title,
@@ -133,7 +142,7 @@ def _finding(store: dict[str, Any]) -> ManifestFinding:
     created: dict[str, Any] = next(iter(actions.get("actions", [])), {})
     agent = created.get("softwareAgent")
     model = agent.get("name") if isinstance(agent, dict) else agent
-    mining = _assertion(active, "c2pa.training-mining") or {}
+    mining = _assertion(active, TRAINING_MINING) or _assertion(active, LEGACY_TRAINING_MINING) or {}
     entries = {
         key: str(value.get("use"))
         for key, value in (mining.get("entries") or {}).items()

@@ -7,16 +7,23 @@ comments (FLAC, Ogg Vorbis, Ogg Opus) and MP4 freeform atoms ``----:com.sostenut
 AI_LICENSEE, SOSTENUTO_LOG_ENTRY, SOSTENUTO_LICENCE, SOSTENUTO_CONSENT,
 SOSTENUTO_WATERMARK_ID (8 hex digits). Other tags in the file are kept.
 docs/labelling.md has the table.
+
+The IPTC digital source type also goes where other tools look for it: XMP
+``Iptc4xmpExt:DigitalSourceType`` (IPTC Photo Metadata Standard, read the same way for audio),
+in an XMP packet carried by an ID3v2 ``PRIV`` frame owned by ``XMP`` (XMP Specification
+Part 3, MP3; WAV's ``id3 `` chunk gets the same frame). A foreign XMP packet is left alone.
 """
 
 from __future__ import annotations
 
+import re
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
 import mutagen
 from mutagen.flac import FLAC
-from mutagen.id3 import TXXX
+from mutagen.id3 import PRIV, TXXX
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4, MP4FreeForm
 from mutagen.oggopus import OggOpus
@@ -58,6 +65,44 @@ def label_fields(label: Label) -> dict[str, str]:
 
 # mutagen's classes are untyped; they are handled as Any behind these names.
 _TXXX: Any = TXXX
+_PRIV: Any = PRIV
+
+IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+XMP_FIELD = "XMP_DIGITAL_SOURCE_TYPE"
+_XMP_TOOL = "Sostenuto"  # xmp:CreatorTool of our packets: the ones we may replace
+_XMP_VALUE = re.compile(
+    rb"<Iptc4xmpExt:DigitalSourceType>([^<]*)</Iptc4xmpExt:DigitalSourceType>"
+    rb'|Iptc4xmpExt:DigitalSourceType="([^"]*)"'
+)
+
+
+def xmp_packet(source_type_uri: str) -> bytes:
+    """A minimal XMP packet stating the IPTC digital source type."""
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about=""\n'
+        f'    xmlns:Iptc4xmpExt="{IPTC_EXT}"\n'
+        '    xmlns:xmp="http://ns.adobe.com/xap/1.0/">\n'
+        f"   <Iptc4xmpExt:DigitalSourceType>{escape(source_type_uri)}"
+        "</Iptc4xmpExt:DigitalSourceType>\n"
+        f"   <xmp:CreatorTool>{_XMP_TOOL}</xmp:CreatorTool>\n"
+        "  </rdf:Description>\n"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="w"?>'
+    ).encode()
+
+
+def xmp_source_type(packet: bytes) -> str | None:
+    """The digital source type an XMP packet states, if any."""
+    found = _XMP_VALUE.search(packet)
+    if found is None:
+        return None
+    return unescape((found.group(1) or found.group(2) or b"").decode(errors="replace"))
+
+
 _FREEFORM: Any = MP4FreeForm
 
 
@@ -94,6 +139,12 @@ def _write_id3(tags: Any, values: dict[str, str]) -> None:
         tags.delall(f"TXXX:{key}")
     for key, value in values.items():
         tags.add(_TXXX(encoding=3, desc=key, text=[value]))
+    packets = [frame for frame in tags.getall("PRIV") if frame.owner == "XMP"]
+    if any(f"<xmp:CreatorTool>{_XMP_TOOL}<".encode() not in p.data for p in packets):
+        return  # another tool's XMP: ours would replace it, so it stays as it is
+    for frame in packets:
+        del tags[frame.HashKey]
+    tags.add(_PRIV(owner="XMP", data=xmp_packet(values["DIGITAL_SOURCE_TYPE"])))
 
 
 def write_metadata(path: str | Path, label: Label) -> None:
@@ -146,6 +197,11 @@ def read_metadata(path: str | Path) -> MetadataFinding:
                 value = str(items[0]) if items else None
             if value is not None:
                 found[key] = value
+    if tags is not None and kind == "id3":
+        for frame in tags.getall("PRIV"):
+            stated = xmp_source_type(frame.data) if frame.owner == "XMP" else None
+            if stated:
+                found[XMP_FIELD] = stated
     if isinstance(handle, WAVE):
         # The ID3 chunk wins; INFO/bext fill in when a tool dropped it (they often do).
         for key, value in read_riff_label(path).items():

@@ -6,7 +6,7 @@ that names the field) and writes an audit event beside each change, in the calle
 transaction. :func:`import_catalogue` takes the database instead: it commits chunk by chunk.
 """
 
-from sostenuto.registry._audio import attach_audio
+from sostenuto.registry._audio import add_recording_with_audio, attach_audio
 from sostenuto.registry._audit_view import list_audit, page_audit
 from sostenuto.registry._cmos import add_agreement, add_cmo, list_agreements, list_cmos
 from sostenuto.registry._common import resolve_cmo, resolve_licensee, resolve_recording
@@ -88,6 +88,7 @@ __all__ = [
     "add_model",
     "add_performer",
     "add_recording",
+    "add_recording_with_audio",
     "attach_audio",
     "check_sha256",
     "confirm_mandate",

@@ -59,8 +59,11 @@ def is_reader_of_all(principal: Principal) -> bool:
 
 
 def require_performer_visible(session: Session, principal: Principal, performer: Performer) -> None:
-    """Auditors see every performer; a CMO admin those it registered or holds a mandate of."""
+    """Auditors see every performer; a CMO admin those it registered or holds a mandate of;
+    a performer itself."""
     if is_reader_of_all(principal):
+        return
+    if principal.role == "performer" and principal.performer_id == performer.id:
         return
     principal.require("cmo-admin")
     if performer.registered_by_cmo_id == principal.cmo_id:

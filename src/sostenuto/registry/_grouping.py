@@ -20,6 +20,7 @@ class Group:
     audio_sha256: str | None
     contributors: list[tuple[int, Contributor]]
     identities: set[tuple[str, str]] = field(default_factory=set)
+    audio_path: str | None = None  # fingerprinted with the recording (``_import_audio``)
 
 
 def groups(rows: Iterable[ParsedRow | RowError], errors: list[RowError]) -> Iterator[Group]:
@@ -52,6 +53,7 @@ def groups(rows: Iterable[ParsedRow | RowError], errors: list[RowError]) -> Iter
                 row.fixation_year,
                 row.audio_sha256,
                 [],
+                audio_path=row.audio_path,
             )
         else:
             clash = _field_clash(group, row)
@@ -99,9 +101,10 @@ def _field_clash(group: Group, row: ParsedRow) -> str | None:
         and row.duration_ms == group.duration_ms
         and row.fixation_year == group.fixation_year
         and row.audio_sha256 == group.audio_sha256
+        and row.audio_path == group.audio_path
     ):
         return None  # the usual case: the rows of a recording repeat its fields
-    for name in ("title", "duration_ms", "fixation_year", "audio_sha256"):
+    for name in ("title", "duration_ms", "fixation_year", "audio_sha256", "audio_path"):
         value = getattr(row, name)
         if value is not None and value != getattr(group, name):
             return (

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,17 @@ from sqlalchemy.orm import Session
 from sostenuto.audit import record_change
 from sostenuto.auth import Principal
 from sostenuto.errors import InvalidInput, NotFound
-from sostenuto.registry._chunk_writer import PerformerIndex, write_chunk
+from sostenuto.identify import ShardedIndex, open_catalogue
+from sostenuto.registry._chunk_writer import ChunkResult, PerformerIndex, write_chunk
 from sostenuto.registry._grouping import Group, chunks, groups
+from sostenuto.registry._import_audio import (
+    AUDIO_CHUNK,
+    POOL_FROM_FILES,
+    FileAudio,
+    audio_workers,
+    prepare_audio,
+    store_audio,
+)
 from sostenuto.registry._readers import (
     ParsedRow,
     RowError,
@@ -34,6 +44,7 @@ from sostenuto.registry._readers import (
     read_ddex_array,
     read_ddex_lines,
 )
+from sostenuto.settings import Settings, get_settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.registry import Cmo
 
@@ -53,6 +64,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     performers_created: int = 0
     contributions_written: int = 0
+    fingerprinted: int = 0  # recordings whose audio (``audio_path``) was fingerprinted
     seconds: float = 0.0
 
     @property
@@ -158,11 +170,19 @@ def import_catalogue(
     format: str | None = None,
     progress: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
+    audio_root: str | Path | None = None,
+    workers: int | None = None,
+    settings: Settings | None = None,
 ) -> ImportReport:
     """Import ``path`` into ``cmo_id``'s catalogue; bad rows are reported and skipped.
 
     Recordings already in the catalogue are updated where the file gives other values;
     contributions are added or updated, never removed. Re-running a file changes nothing.
+
+    Rows may name their audio (``audio_path``, relative to ``audio_root``): it is read only
+    when ``audio_root`` is given (a local import; a server never reads paths a client
+    names), fingerprinted in ``workers`` processes into ``settings``' catalogue, and a
+    recording whose audio cannot be read is a row error and is not written.
     """
     principal.require_cmo(cmo_id)
     path = Path(path)
@@ -207,8 +227,28 @@ def import_catalogue(
         # array, its whole text) is read, before the first chunk; past that point every
         # bad row is a row error, so an import never both writes and refuses.
         reading = chunks(groups(_rows(raw, fmt), report.errors), chunk_size)
+        audio = _AudioStep(stack, audio_root, workers, settings)
         for chunk in _prefetched(reading):
-            _commit_chunk(connection, principal, cmo_id, chunk, performers, report, path)
+            if any(group.audio_path is not None for group in chunk):
+                for start in range(0, len(chunk), AUDIO_CHUNK):
+                    part, read, errors = audio.prepare(
+                        connection, chunk[start : start + AUDIO_CHUNK]
+                    )
+                    report.errors.extend(errors)
+                    if part:
+                        _commit_chunk(
+                            connection,
+                            principal,
+                            cmo_id,
+                            part,
+                            performers,
+                            report,
+                            path,
+                            audio=read,
+                            catalogue=audio.catalogue(),
+                        )
+            else:
+                _commit_chunk(connection, principal, cmo_id, chunk, performers, report, path)
             if bar is not None:
                 bar.update(task, completed=raw.tell())
         if bar is not None:
@@ -216,6 +256,47 @@ def import_catalogue(
     report.errors.sort(key=lambda error: error.line)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _AudioStep:
+    """The audio of an import's rows: worker processes and the catalogue, opened when needed."""
+
+    def __init__(
+        self,
+        stack: ExitStack,
+        root: str | Path | None,
+        workers: int | None,
+        settings: Settings | None,
+    ) -> None:
+        self.stack = stack
+        self.root = Path(root) if root is not None else None
+        self.workers = workers
+        self.settings = settings
+        self._pool: list[Executor | None] = []
+        self._catalogue: ShardedIndex | None = None
+
+    def prepare(
+        self, connection: Connection, part: list[Group]
+    ) -> tuple[list[Group], dict[str, FileAudio], list[RowError]]:
+        try:
+            return prepare_audio(connection, part, self.root, self._executor)
+        finally:
+            connection.rollback()  # ends the read, so that the chunk opens its own transaction
+
+    def _executor(self, files: int) -> Executor | None:
+        """Worker processes for ``files`` to fingerprint (None: fingerprint here), started on
+        first use and stopped when the import ends. Without an explicit ``workers``, a small
+        batch is fingerprinted here: starting workers would cost more than they save."""
+        if self.workers is None and files < POOL_FROM_FILES and not self._pool:
+            return None
+        if not self._pool:
+            self._pool.append(self.stack.enter_context(audio_workers(self.workers)))
+        return self._pool[0]
+
+    def catalogue(self) -> ShardedIndex:
+        if self._catalogue is None:
+            self._catalogue = open_catalogue(self.settings or get_settings())
+        return self._catalogue
 
 
 def _commit_chunk(
@@ -226,27 +307,62 @@ def _commit_chunk(
     performers: PerformerIndex,
     report: ImportReport,
     path: Path,
+    *,
+    audio: dict[str, FileAudio] | None = None,
+    catalogue: ShardedIndex | None = None,
 ) -> None:
-    """Write one chunk and its audit event in one transaction: all of it or none of it."""
-    with connection.begin(), Session(bind=connection) as session:
-        result = write_chunk(connection, cmo_id, chunk, performers)
-        if result.imported or result.updated or result.new_performers:
-            record_change(
-                session,
-                principal,
-                action="import",
-                entity_type="catalogue",
-                entity_id=cmo_id,
-                before=None,
-                after={
-                    "source": path.name,
-                    "lines": [chunk[0].line, chunk[-1].line],
-                    "imported": result.imported,
-                    "updated": result.updated,
-                    "performers_created": [pid for _, pid in result.new_performers],
-                },
-            )
-            session.flush()
+    """Write one chunk and its audit event in one transaction: all of it or none of it.
+
+    The chunk's fingerprints enter the index just before the commit and leave it again if
+    the commit fails."""
+    fingerprinted: list[tuple[str, str]] = []
+    try:
+        with connection.begin(), Session(bind=connection) as session:
+            result = write_chunk(connection, cmo_id, chunk, performers)
+            if audio and catalogue is not None:
+                fingerprinted = store_audio(connection, cmo_id, audio, catalogue)
+            _audit_chunk(session, principal, cmo_id, chunk, result, fingerprinted, path)
+    except BaseException:
+        if fingerprinted and catalogue is not None:
+            catalogue.reload().remove([key for _, key in fingerprinted])
+        raise
+    _count(result, performers, report)
+    report.fingerprinted += len(fingerprinted)
+
+
+def _audit_chunk(
+    session: Session,
+    principal: Principal,
+    cmo_id: int,
+    chunk: list[Group],
+    result: ChunkResult,
+    fingerprinted: list[tuple[str, str]],
+    path: Path,
+) -> None:
+    if not (result.imported or result.updated or result.new_performers or fingerprinted):
+        return
+    after: dict[str, object] = {
+        "source": path.name,
+        "lines": [chunk[0].line, chunk[-1].line],
+        "imported": result.imported,
+        "updated": result.updated,
+        "performers_created": [pid for _, pid in result.new_performers],
+    }
+    if fingerprinted:
+        after["fingerprinted"] = [isrc for isrc, _ in fingerprinted]
+    record_change(
+        session,
+        principal,
+        action="import",
+        entity_type="catalogue",
+        entity_id=cmo_id,
+        before=None,
+        after=after,
+    )
+    session.flush()
+
+
+def _count(result: ChunkResult, performers: PerformerIndex, report: ImportReport) -> None:
     # Only what is committed becomes known: a failed chunk leaves the indexes as they were.
     for contributor, pid in result.new_performers:
         performers.learn(contributor, pid)

@@ -81,6 +81,8 @@ class ParsedRow:
     raw: str | list[str]  # the row as read; turned into text only when it is reported
     # True when the row is the whole recording (a JSON record): it never continues another.
     whole: bool = False
+    # An audio file to fingerprint with the recording (a local import reads it).
+    audio_path: str | None = None
 
     @property
     def record(self) -> str:
@@ -143,6 +145,9 @@ CSV_COLUMNS = (
     "instrument",
     "weight",
 )
+# Optional, after the others: an audio file to fingerprint (read by local imports only).
+CSV_AUDIO_COLUMN = "audio_path"
+_ALL_COLUMNS = (*CSV_COLUMNS, CSV_AUDIO_COLUMN)
 CSV_REQUIRED = ("isrc", "title")
 _TRUE = frozenset({"true", "yes", "y", "1", "featured"})
 _FALSE = frozenset({"", "false", "no", "n", "0", "non-featured"})
@@ -340,7 +345,7 @@ def read_csv(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
     columns = _csv_header(lines)
     if columns is None:
         return
-    unknown = sorted(set(columns) - set(CSV_COLUMNS))
+    unknown = sorted(set(columns) - set(_ALL_COLUMNS))
     missing = [name for name in CSV_REQUIRED if name not in columns]
     duplicated = sorted({name for name in columns if columns.count(name) > 1})
     if unknown or missing or duplicated:
@@ -349,12 +354,12 @@ def read_csv(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
             + (f"; unknown columns: {', '.join(unknown)}" if unknown else "")
             + (f"; missing columns: {', '.join(missing)}" if missing else "")
             + (f"; repeated columns: {', '.join(duplicated)}" if duplicated else ""),
-            details={"expected": list(CSV_COLUMNS)},
+            details={"expected": list(_ALL_COLUMNS)},
         )
     width = len(columns)
     # Where each canonical column sits in this file; absent columns read as empty.
-    positions = [columns.index(name) if name in columns else width for name in CSV_COLUMNS]
-    in_order = positions == list(range(len(CSV_COLUMNS)))
+    positions = [columns.index(name) if name in columns else width for name in _ALL_COLUMNS]
+    in_order = positions == list(range(len(_ALL_COLUMNS)))
     last_raw: list[str] | None = None
     fields: _RecordingFields = ("", "", None, None, None)
     for line, text in lines:
@@ -384,7 +389,10 @@ def read_csv(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
             if raw_fields != last_raw:
                 fields = _recording_fields(*raw_fields)
                 last_raw = raw_fields
-            yield ParsedRow(line, *fields, _csv_contributors(ordered), text)
+            row = ParsedRow(line, *fields, _csv_contributors(ordered), text)
+            # Files without the column (most) stay "in order" and have 12 fields.
+            row.audio_path = ordered[12].strip() or None if len(ordered) > 12 else None
+            yield row
         except SostenutoError as error:
             last_raw = None
             yield RowError(line, error.message, _clip(text))
@@ -553,6 +561,7 @@ def _ddex_record(obj: Any, line: int, record: str) -> ParsedRow:
     duration = obj.get("Duration")
     year = obj.get("CreationDate")
     sha = obj.get("HashSum")
+    audio = obj.get("AudioFile")  # a Sostenuto extension: the recording's audio file
     return ParsedRow(
         line=line,
         isrc=normalise_isrc(_ddex_isrc(obj)),
@@ -565,6 +574,7 @@ def _ddex_record(obj: Any, line: int, record: str) -> ParsedRow:
         contributors=tuple(_ddex_contributor(item) for item in contributors),
         raw=record,
         whole=True,
+        audio_path=_text(audio, "AudioFile").strip() or None if audio else None,
     )
 
 

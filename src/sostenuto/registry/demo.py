@@ -21,7 +21,7 @@ from sostenuto.registry._performers import add_mandate, add_performer
 from sostenuto.registry._recordings import NewContribution, add_recording
 from sostenuto.registry._validate import isni_check_character
 from sostenuto.storage.models.consent import ConsentRule, JurisdictionRule
-from sostenuto.storage.models.registry import Cmo, Licensee
+from sostenuto.storage.models.registry import Cmo, Licensee, Performer
 
 START = dt.date(2025, 1, 1)
 
@@ -378,7 +378,7 @@ def load_demo(session: Session) -> dict[str, str]:
     """Load the demo registry (once) and return one fresh API token per role.
 
     Keys: ``cmo-admin:<CODE>`` for each CMO, ``licensee:<name>`` for each licensee,
-    ``auditor`` and ``public``.
+    ``performer:<name>`` for one member, ``auditor`` and ``public``.
     """
     if session.scalar(select(Cmo.id).where(Cmo.code == CMOS[0][0])) is None:
         _build(session)
@@ -393,6 +393,12 @@ def load_demo(session: Session) -> dict[str, str]:
         tokens[f"licensee:{name}"] = issue_token(
             session, role="licensee", label=f"demo {name}", licensee_id=licensee_id
         )
+    # One performer signs in as herself: Lucía Ferrer, an AIE member.
+    name = PERFORMERS[0][0]
+    performer_id = session.scalar(select(Performer.id).where(Performer.name == name))
+    tokens[f"performer:{name}"] = issue_token(
+        session, role="performer", label=f"demo {name}", performer_id=performer_id
+    )
     tokens["auditor"] = issue_token(session, role="auditor", label="demo auditor")
     tokens["public"] = issue_token(session, role="public", label="demo public")
     return tokens

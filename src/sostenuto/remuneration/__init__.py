@@ -68,6 +68,7 @@ from sostenuto.remuneration._tariffs import (
     list_tariffs,
     report_revenue,
     set_distribution_rule,
+    tariff_json,
 )
 from sostenuto.remuneration._usage import (
     OutputUse,
@@ -138,6 +139,7 @@ __all__ = [
     "sources_chart_svg",
     "statement_csv",
     "statement_view",
+    "tariff_json",
     "unlicensed_rows",
     "unlicensed_usage",
     "usage_from_document",

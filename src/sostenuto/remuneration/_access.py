@@ -25,7 +25,8 @@ def _cmos_of(statement: Statement) -> set[int]:
 
 def may_read(principal: Principal, statement: Statement) -> bool:
     """Auditors read all; a CMO admin its own statement and those its money passed through;
-    a licensee its own statement; the public none (it sees the log's declarations)."""
+    a licensee or a performer its own statement; the public none (it sees the log's
+    declarations)."""
     if principal.operator or principal.role == "auditor":
         return True
     if principal.role == "cmo-admin":
@@ -34,6 +35,8 @@ def may_read(principal: Principal, statement: Statement) -> bool:
         return principal.cmo_id in _cmos_of(statement)
     if principal.role == "licensee":
         return statement.party_kind == "licensee" and statement.party_id == principal.licensee_id
+    if principal.role == "performer":
+        return statement.party_kind == "performer" and statement.party_id == principal.performer_id
     return False
 
 
@@ -62,7 +65,7 @@ def list_statements(
     session: Session, principal: Principal, *, period: str, party_kind: str | None = None
 ) -> list[Statement]:
     """The period's statements this caller may read."""
-    principal.require("cmo-admin", "licensee", "auditor")
+    principal.require("cmo-admin", "licensee", "auditor", "performer")
     query = select(Statement).where(Statement.period == parse_period(period).label)
     if party_kind is not None:
         if party_kind not in PARTY_KINDS:

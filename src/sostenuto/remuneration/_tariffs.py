@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,6 +70,22 @@ def bands_of(tariff: Tariff) -> tuple[Band, ...]:
         )
         for row in tariff.training_bands
     )
+
+
+def tariff_json(tariff: Tariff) -> dict[str, Any]:
+    """A tariff as the API answers it (amounts in minor units, dates as ISO 8601)."""
+    return {
+        "id": tariff.id,
+        "licence_id": tariff.licence_id,
+        "currency": tariff.currency,
+        "training_fee_minor": tariff.training_fee_minor,
+        "training_bands": tariff.training_bands,
+        "revenue_share_bp": tariff.revenue_share_bp,
+        "revenue_minimum_minor": tariff.revenue_minimum_minor,
+        "per_output_minor": tariff.per_output_minor,
+        "valid_from": tariff.valid_from.isoformat(),
+        "valid_to": tariff.valid_to.isoformat() if tariff.valid_to else None,
+    }
 
 
 def add_tariff(session: Session, principal: Principal, spec: TariffSpec) -> Tariff:

@@ -2,9 +2,10 @@
 
 Entries are canonical JSON (RFC 8785) of six versioned types; the tree is stored as C2SP
 tlog-tiles; each appended batch gets one Ed25519 checkpoint in the C2SP signed-note format.
-Anyone holding the verifier key can check receipts and consistency offline, and a witness
-raises an alarm on a split view. Training-content summaries (EU AI Office template, July
-2025) are filled from the log.
+Anyone holding the verifier key can check receipts (also as C2SP tlog-proofs) and consistency
+offline, and a witness raises an alarm on a split view; the log speaks C2SP tlog-witness both
+ways (it answers ``add-checkpoint`` for the logs it witnesses and submits its own).
+Training-content summaries (EU AI Office template, C(2025) 8311) are filled from the log.
 
 The log knows nothing of consent: entries that cite consent decisions (dataset manifests)
 are declared through ``sostenuto.declarations``, which checks the decisions with the consent
@@ -28,7 +29,12 @@ from sostenuto.transparency._declare import (
     prepare_batch,
 )
 from sostenuto.transparency._entries import ENTRY_TYPES, SCHEMA_VERSION, SCHEMAS
-from sostenuto.transparency._keys import log_signer, verifier_key
+from sostenuto.transparency._keys import (
+    default_origin,
+    log_signer,
+    verifier_key,
+    witness_cosigner,
+)
 from sostenuto.transparency._listing import EntryListing, list_entries
 from sostenuto.transparency._merkle import (
     EMPTY_ROOT,
@@ -76,6 +82,7 @@ from sostenuto.transparency._summary import (
     training_summary,
 )
 from sostenuto.transparency._tiles import tile_path, tiles_for_size
+from sostenuto.transparency._tlogproof import tlog_proof, verify_tlog_proof
 from sostenuto.transparency._witness import (
     SplitView,
     WitnessReport,
@@ -83,6 +90,8 @@ from sostenuto.transparency._witness import (
     submit_cosignature,
     witness,
 )
+from sostenuto.transparency._witness_service import OldSizeMismatch, add_checkpoint
+from sostenuto.transparency._witness_submit import submit_to_witnesses
 
 __all__ = [
     "EMPTY_ROOT",
@@ -97,6 +106,7 @@ __all__ = [
     "DecisionLookup",
     "EntryListing",
     "LeafInput",
+    "OldSizeMismatch",
     "PreparedBatch",
     "Receipt",
     "SignedCheckpoint",
@@ -105,6 +115,7 @@ __all__ = [
     "VerifiedEntry",
     "Verifier",
     "WitnessReport",
+    "add_checkpoint",
     "add_cosignatures",
     "append_prepared",
     "audio_size_band",
@@ -114,6 +125,7 @@ __all__ = [
     "cosign",
     "declare",
     "declare_batch",
+    "default_origin",
     "inclusion_bundle",
     "inclusion_proof",
     "leaf_hash",
@@ -134,9 +146,11 @@ __all__ = [
     "root_hash",
     "sign_note",
     "submit_cosignature",
+    "submit_to_witnesses",
     "summary_pdf",
     "tile_path",
     "tiles_for_size",
+    "tlog_proof",
     "training_summary",
     "verifier_key",
     "verify_checkpoint",
@@ -145,5 +159,7 @@ __all__ = [
     "verify_cosignature",
     "verify_inclusion",
     "verify_receipt",
+    "verify_tlog_proof",
     "witness",
+    "witness_cosigner",
 ]

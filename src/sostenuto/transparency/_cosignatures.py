@@ -28,6 +28,12 @@ def add_cosignatures(
 ) -> list[str]:
     """Store the known witnesses' valid cosignatures found on ``cosigned``; their names."""
     principal.require("auditor")  # witnesses are run by auditors (or the operator)
+    return store_cosignatures(database, settings, cosigned)
+
+
+def store_cosignatures(database: Database, settings: Settings, cosigned: str) -> list[str]:
+    """:func:`add_cosignatures` without the caller check, for the log's own submissions to
+    witnesses (C2SP tlog-witness), whose answers it verifies itself."""
     keys = [CosignerKey.parse(key) for key in settings.witness_key_list]
     if not keys:
         raise InvalidInput(

@@ -15,7 +15,14 @@ from typing import Annotated, Any, Literal
 
 import orjson
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from sostenuto.auth import Principal
 from sostenuto.errors import Forbidden, InvalidInput
@@ -36,12 +43,20 @@ class _Schema(BaseModel):
 Source = Literal["licensed", "public", "private", "crawled", "user", "synthetic", "other"]
 
 
+def _compact_isrc(value: object) -> object:
+    """``es-a7q-19-00101`` and ``ES-A7Q-19-00101`` are the ISRC ``ESA7Q1900101``."""
+    return value.replace("-", "").upper() if isinstance(value, str) else value
+
+
+Isrc = Annotated[str, BeforeValidator(_compact_isrc), Field(pattern=r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")]
+
+
 class ManifestFile(_Schema):
     """One file of a training corpus."""
 
     sha256: Sha256
     recording_id: Id | None = None
-    isrc: Annotated[str, Field(pattern=r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")] | None = None
+    isrc: Isrc | None = None
     decision_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     source: Source = "licensed"
     duration_s: Annotated[float, Field(ge=0, le=1e7)] | None = None
@@ -67,6 +82,35 @@ class DatasetManifest(_Schema):
 Modality = Literal["audio", "text", "image", "video", "other"]
 
 
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Crawler(_Schema):
+    """A crawler the provider ran to collect training content (template section 2.3)."""
+
+    name: Label
+    purpose: Text
+    behaviour: Text  # e.g. which reservations (robots.txt, TDMRep, AIPREF) it honours
+    collected_from: dt.date | None = None
+    collected_to: dt.date | None = None
+    top_domains: Annotated[list[Label], Field(max_length=1000)] = []
+
+
+class TemplateFacts(_Schema):
+    """What the EU AI Office summary template asks that only the provider knows: contact,
+    representative, market date, dependencies, crawlers, synthetic data, illegal content."""
+
+    provider_contact: Text | None = None
+    authorised_representative: Text | None = None
+    placed_on_market_on: dt.date | None = None
+    model_dependencies: list[Label] = []
+    content_types: list[Label] = []  # e.g. "musical recordings", "vocal stems"
+    crawlers: Annotated[list[Crawler], Field(max_length=100)] = []
+    synthetic_data_generators: list[Label] = []  # the models that generated synthetic data
+    illegal_content_removal: Text | None = None
+    other_information: Text | None = None
+
+
 class TrainingRun(_Schema):
     """A training (or fine-tuning) run of one model version over declared manifests."""
 
@@ -79,6 +123,8 @@ class TrainingRun(_Schema):
     modalities: Annotated[list[Modality], Field(min_length=1)] = ["audio"]
     rights_reservation_protocols: list[Label] = []  # e.g. tdmrep, aipref, robots.txt
     base_model: Label | None = None
+    # Optional and added later: runs declared without it still validate and hash the same.
+    template: TemplateFacts | None = None
 
     @model_validator(mode="after")
     def _period(self) -> TrainingRun:

@@ -23,8 +23,7 @@ def summary_pdf(summary: dict[str, Any]) -> bytes:
 
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    general = summary["general_information"]
-    model = general["model"]
+    model = summary["general_information"]["model"]
     story: list[Any] = [
         Paragraph(f"Public summary of training content: {model['name']}", styles["Title"]),
         Paragraph(summary["template"], styles["Italic"]),
@@ -45,58 +44,23 @@ def summary_pdf(summary: dict[str, Any]) -> bytes:
         )
         return t
 
-    story += [
-        Paragraph("1. General information", styles["Heading2"]),
-        table(
-            [
-                ["Item", "Value"],
-                [
-                    "Provider",
-                    f"{general['provider']['name']} ({general['provider']['country'] or '—'})",
-                ],
-                ["Model", f"{model['name']} (id {model['id']})"],
-                ["Versions", ", ".join(model["versions"]) or "—"],
-                ["Base models", ", ".join(model["base_models"]) or "—"],
-                ["Latest collection date", general["latest_collection_date"]],
-                [
-                    "Training period",
-                    f"{general['training_period']['from']} – {general['training_period']['to']}",
-                ],
-            ]
-            + [
-                [
-                    f"Modality: {m['modality']}",
-                    f"{m['size_band']} ({m['hours']} h, {m['files']} files)",
-                ]
-                for m in general["modalities"]
-            ],
-            [50 * mm, 120 * mm],
-        ),
-        Paragraph("2. List of data sources", styles["Heading2"]),
-        table(
-            [["Section", "Files", "Hours", "Recordings", "Datasets / representatives"]]
-            + [
-                [
-                    s["section"],
-                    s["files"],
-                    s["hours"],
-                    s["identified_recordings"],
-                    ", ".join(s["datasets"] + s.get("rightsholder_representatives", [])) or "—",
-                ]
-                for s in summary["data_sources"].values()
-            ],
-            [62 * mm, 16 * mm, 18 * mm, 20 * mm, 54 * mm],
-        ),
-        Paragraph("3. Data processing aspects", styles["Heading2"]),
-        table(
-            [["Item", "Value"]]
-            + [
-                [k.replace("_", " "), ", ".join(v) if isinstance(v, list) else v]
-                for k, v in summary["data_processing"].items()
-            ],
-            [70 * mm, 100 * mm],
-        ),
-    ]
+    # The template's sections in its order and with its headings, as the web page shows them.
+    for section in summary["template_sections"]:
+        depth = section["number"].count(".")
+        heading = (
+            f"{section['number']}. {section['heading']}"
+            if depth == 0
+            else f"{section['number']} {section['heading']}"
+        )
+        story.append(Paragraph(heading, styles[("Heading2", "Heading3", "Heading4")[depth]]))
+        if section["fields"]:
+            story.append(
+                table(
+                    [["Field", "Value"]]
+                    + [[field["label"], field["value"]] for field in section["fields"]],
+                    [70 * mm, 100 * mm],
+                )
+            )
     if "annex_cmo" in summary:
         story += [
             Paragraph("Annex for CMOs: performers and recordings", styles["Heading2"]),

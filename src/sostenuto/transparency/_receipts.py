@@ -1,7 +1,8 @@
 """Proof bundles a log hands out, and their offline verification from the public key alone.
 
 An inclusion bundle (``sostenuto-receipt/1``) carries the entry's bytes, its index, the
-inclusion proof and the signed checkpoint it leads to. A consistency bundle
+inclusion proof and the signed checkpoint it leads to, and the same as a C2SP tlog-proof
+(``tlog_proof``; old bundles without it verify as before). A consistency bundle
 (``sostenuto-consistency/1``) carries two signed checkpoints and the proof between them.
 Hashes are base64, as in checkpoints.
 """
@@ -28,6 +29,7 @@ from sostenuto.transparency._store import (
     prove_consistency,
     prove_inclusion,
 )
+from sostenuto.transparency._tlogproof import tlog_proof
 
 RECEIPT_FORMAT = "sostenuto-receipt/1"
 CONSISTENCY_FORMAT = "sostenuto-consistency/1"
@@ -78,6 +80,7 @@ def inclusion_bundle(database: Database, index: int, size: int | None = None) ->
         "leaf_hash": leaf_hash(body).hex(),
         "inclusion_proof": _b64(proof),
         "checkpoint": signed.note,
+        "tlog_proof": tlog_proof(index, proof, signed.note, body),
     }
 
 

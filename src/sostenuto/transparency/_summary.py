@@ -1,7 +1,7 @@
 """The public summary of training content of one model, filled from the log.
 
-It follows the three sections of the EU AI Office template (July 2025): 1 general
-information, 2 list of data sources, 3 data processing aspects; and adds an annex for CMOs
+It follows the EU AI Office template (C(2025) 8311) section by section (``_template``): 1
+general information, 2 list of data sources, 3 data processing aspects; and adds an annex for CMOs
 (per performer and recording: declared uses, the consent decision each rests on, and whether
 an opt-out was honoured). Everything comes from log entries up to one signed checkpoint,
 which the summary cites so that a reader can check it.
@@ -33,17 +33,18 @@ from sostenuto.storage.models.registry import (
 )
 from sostenuto.storage.models.transparency import LogEntry
 from sostenuto.transparency._store import latest_checkpoint_in
+from sostenuto.transparency._template import (
+    SOURCE_NUMBERS,
+    TITLES,
+    merge_facts,
+    template_sections,
+)
 
-TEMPLATE = "EU AI Office, Template for the Public Summary of Training Content (July 2025)"
-SOURCE_SECTIONS = {
-    "public": "2.1 Publicly available datasets",
-    "licensed": "2.2.1 Datasets commercially licensed from rightsholders or their representatives",
-    "private": "2.2.2 Other private datasets obtained from third parties",
-    "crawled": "2.3 Data crawled and scraped from online sources",
-    "user": "2.4 User data",
-    "synthetic": "2.5 Synthetic data",
-    "other": "2.6 Other sources of data",
-}
+TEMPLATE = (
+    "EU AI Office, Template for the Public Summary of Training Content for general-purpose "
+    "AI models, C(2025) 8311"
+)
+SOURCE_SECTIONS = {key: f"{n} {TITLES[n]}" for key, n in SOURCE_NUMBERS.items()}
 TRAINING_USES = {"train-ai", "train-genai", "fine-tune", "voice-clone"}
 
 
@@ -332,6 +333,9 @@ def training_summary(
                 "opt_outs_not_honoured": not_honoured,
             },
         }
+        declared = merge_facts(run["payload"].get("template", {}) for _, _, run in runs)
+        summary["template_facts"] = declared
+        summary["template_sections"] = template_sections(summary, declared)
         if visible is None or visible:
             summary["annex_cmo"] = annex
         return summary

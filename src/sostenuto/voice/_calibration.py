@@ -131,3 +131,77 @@ def fusion() -> Fusion:
     if mean.shape != std.shape or mean.ndim != 1 or ge2e_std <= 0 or mfcc_std <= 0:
         raise IntegrityFailure(f"malformed score fusion in {CALIBRATION_FILE.name}")
     return Fusion(calibration, (ge2e_mean, ge2e_std), (mfcc_mean, mfcc_std), mean, std)
+
+
+# The screening decision (docs/voice.md): Silero VAD, the fused score at each pitch shift,
+# normalised against the cohort of other enrolled voices, best over the shifts, smoothed in
+# time. Its constants and threshold are fitted by ``benchmarks/voice.py --write-calibration``.
+SCREENING_KEY = "screening"
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Everything the screening decision needs besides the voiceprints."""
+
+    fusion: Fusion
+    shifts: tuple[int, ...]
+    cohort_top: int
+    cohort_floor: float  # the least cohort spread divided by
+    cohort_prior: float  # the typical cohort score, for registries with few voices
+    gate: float  # a raw fused score below this never matches
+    switch: float  # the smoothing's price of a change of voice, in score units
+
+    @property
+    def threshold(self) -> float:
+        return self.fusion.calibration.threshold
+
+
+@lru_cache(maxsize=1)
+def screening() -> Screening:
+    """The stored screening decision."""
+    try:
+        data = json.loads(CALIBRATION_FILE.read_text())
+        entry = data[SCREENING_KEY]
+        calibration = Calibration(
+            model_name=SCREENING_KEY,
+            threshold=float(entry["threshold"]),
+            target_fmr=float(entry["target_fmr"]),
+            curve=tuple((float(s), float(r)) for s, r in entry["curve"]),
+            source=str(entry["source"]),
+        )
+        ge2e_mean, ge2e_std = (float(v) for v in entry["terms"]["resemblyzer-ge2e"])
+        mfcc_mean, mfcc_std = (float(v) for v in entry["terms"]["mfcc-stats"])
+        # The MFCC standardisation voiceprints were stored with (shared with ``fusion``).
+        mean = np.asarray(data["mfcc-stats"]["mean"], dtype=np.float32)
+        std = np.asarray(data["mfcc-stats"]["std"], dtype=np.float32)
+        shifts = tuple(int(s) for s in entry["shifts"])
+        cohort = entry["cohort"]
+        top, floor, prior = int(cohort["top"]), float(cohort["floor"]), float(cohort["prior"])
+        switch = float(entry["switch"])
+        gate = float(entry.get("gate", 0.0))
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        raise IntegrityFailure(
+            f"no usable screening calibration in {CALIBRATION_FILE.name}",
+            details={"error": str(error)},
+        ) from error
+    if (
+        mean.shape != std.shape
+        or mean.ndim != 1
+        or ge2e_std <= 0
+        or mfcc_std <= 0
+        or 0 not in shifts
+    ):
+        raise IntegrityFailure(f"malformed screening calibration in {CALIBRATION_FILE.name}")
+    fused = Fusion(calibration, (ge2e_mean, ge2e_std), (mfcc_mean, mfcc_std), mean, std)
+    return Screening(fused, shifts, top, floor, prior, gate, switch)
+
+
+@lru_cache(maxsize=1)
+def screening_miss_by_enrolment() -> tuple[tuple[float, float], ...]:
+    """(voiced seconds up to, share of segments missed), as measured for prints of that size."""
+    try:
+        data = json.loads(CALIBRATION_FILE.read_text())
+        rows = data[SCREENING_KEY].get("miss_by_enrolment", [])
+        return tuple((float(upto), float(miss)) for upto, miss in rows)
+    except (OSError, KeyError, ValueError, TypeError):
+        return ()

@@ -1,4 +1,9 @@
-"""Score every voiced segment against every enrolled voice and merge the verdicts in time."""
+"""Score every voiced segment against every enrolled voice and merge the verdicts in time.
+
+:func:`screen_signal` is the screening's decision (Silero VAD, fused score per pitch shift,
+cohort-normalised, smoothed in time). :func:`match_fused` and :func:`match_samples` are the
+decisions it replaced, kept for the benchmark's side-by-side comparison.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from sostenuto.voice import _mfcc
-from sostenuto.voice._calibration import Calibration, Fusion
+from sostenuto.voice._calibration import Calibration, Fusion, Screening
 from sostenuto.voice._embed import Emphasis, Floats, Partials, Segment, partials, segments
 from sostenuto.voice._index import VoiceIndex
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel
+from sostenuto.voice._probe import Analysis, analyse
+from sostenuto.voice._score import score
+from sostenuto.voice._smooth import NONE, smooth_labels
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class TimeRange:
     performer_id: int | None
     score: float  # the best segment score in the range (for the matched voice)
     segments: int
+    margin: float | None = None  # at the best segment: its lead over the next voice
+    pitch_shift: int | None = None  # semitones searched that gave the best segment
 
 
 def judge(segment_list: list[Segment], index: VoiceIndex, threshold: float) -> list[SegmentVerdict]:
@@ -160,3 +170,106 @@ def match_fused(
     rows = segment_statistics(samples, found, segment_list)
     verdicts = judge_fused(segment_list, rows, index, mfcc_index, fusion)
     return found, verdicts, merge(verdicts)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One segment's decision and its evidence (screening)."""
+
+    start: float
+    end: float
+    performer_id: int | None  # after smoothing; None: no enrolled voice
+    score: float  # the chosen voice's score, or the best voice's when none is chosen
+    margin: float  # that score minus the next voice's best
+    pitch_shift: int
+
+
+def _judge(
+    analysis: Analysis, index: VoiceIndex, mfcc_index: VoiceIndex, screening: Screening
+) -> list[Judged]:
+    ids = searchable(index, mfcc_index)
+    if not analysis.spans:
+        return []
+    if not ids:
+        return [Judged(a, b, None, 0.0, 0.0, 0) for a, b in analysis.spans]
+    prints = index.vectors[_columns(index, ids)]
+    mfcc_prints = mfcc_index.vectors[_columns(mfcc_index, ids)]
+    found = score(
+        analysis,
+        prints,
+        mfcc_prints,
+        screening.fusion,
+        np.asarray(ids, dtype=np.int64),
+        screening.cohort_top,
+        screening.cohort_floor,
+        screening.cohort_prior,
+        screening.gate,
+    )
+    labels = smooth_labels(analysis.spans, found.best, screening.threshold, screening.switch)
+    out = []
+    for row, ((start, end), label) in enumerate(zip(analysis.spans, labels, strict=True)):
+        scores = found.best[row]
+        column = int(scores.argmax()) if label == NONE else label
+        rest = np.delete(scores, column)
+        margin = float(scores[column] - rest.max()) if rest.size else float(scores[column])
+        out.append(
+            Judged(
+                start,
+                end,
+                ids[label] if label != NONE else None,
+                float(scores[column]),
+                margin,
+                int(found.shift[row, column]),
+            )
+        )
+    return out
+
+
+def merge_judged(judged: list[Judged]) -> list[TimeRange]:
+    """Join consecutive segments of one voice; each range keeps its best segment's evidence."""
+    ranges: list[TimeRange] = []
+    for i, item in enumerate(judged):
+        following = judged[i + 1].start if i + 1 < len(judged) else item.end
+        core_end = min(item.end, following)
+        last = ranges[-1] if ranges else None
+        if (
+            last is not None
+            and last.performer_id == item.performer_id
+            and (item.start - last.end <= 0.5)
+        ):
+            better = item.score > last.score
+            ranges[-1] = TimeRange(
+                last.start,
+                max(last.end, core_end),
+                last.performer_id,
+                item.score if better else last.score,
+                last.segments + 1,
+                item.margin if better else last.margin,
+                item.pitch_shift if better else last.pitch_shift,
+            )
+        else:
+            ranges.append(
+                TimeRange(
+                    item.start,
+                    core_end,
+                    item.performer_id,
+                    item.score,
+                    1,
+                    item.margin,
+                    item.pitch_shift,
+                )
+            )
+    return ranges
+
+
+def screen_signal(
+    model: SpeakerModel,
+    samples: Floats,
+    index: VoiceIndex,
+    mfcc_index: VoiceIndex,
+    screening: Screening,
+) -> tuple[Analysis, list[Judged], list[TimeRange]]:
+    """The screening's matching on a 16 kHz mono signal, without storage or consent."""
+    analysis = analyse(model, samples, screening.shifts)
+    judged = _judge(analysis, index, mfcc_index, screening)
+    return analysis, judged, merge_judged(judged)

@@ -25,10 +25,10 @@ from sostenuto.storage.models.registry import Licensee, Mandate, Performer
 from sostenuto.storage.models.voice import VoiceMatch, VoiceScreening
 from sostenuto.vocabulary import check_territory
 from sostenuto.voice import _mfcc
-from sostenuto.voice._calibration import FUSION_KEY, Calibration, fusion
+from sostenuto.voice._calibration import Calibration, screening
 from sostenuto.voice._embed import EMPHASES, Emphasis
 from sostenuto.voice._enrol import Clip
-from sostenuto.voice._match import TimeRange, match_fused, searchable, unsearchable
+from sostenuto.voice._match import TimeRange, screen_signal, searchable, unsearchable
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel, load_model
 from sostenuto.voice._store import load_index, manages
 from sostenuto.voice._types import RangeReport, ScreeningReport
@@ -36,6 +36,8 @@ from sostenuto.voice._vad import is_silent
 
 MIN_SCREEN_SECONDS = 0.5
 USE = "voice-clone"
+# What screening reports as its model: the fused score, cohort-normalised, pitch-searched.
+SCREENING_MODEL = "resemblyzer-ge2e+mfcc-stats+cohort+pitch"
 
 
 def _today() -> dt.date:
@@ -89,7 +91,23 @@ def _decide(
         territory=territory,
         on_date=on_date,
     )
-    return result.outcome == "permit", result.id, result.reason
+    reason = result.reason
+    if result.outcome != "permit" and "no CMO represents" in reason:
+        reason = _registered_wording(session, performer_id, territory, reason)
+    return result.outcome == "permit", result.id, reason
+
+
+def _registered_wording(session: Session, performer_id: int, territory: str, reason: str) -> str:
+    """Say "registered" apart from "represented for this use": a CMO may have registered the
+    performer without holding a mandate that covers voice cloning in this territory."""
+    performer = session.get(Performer, performer_id)
+    if performer is None or performer.registered_by_cmo_id is None:
+        return reason
+    return (
+        f"registered by CMO {performer.registered_by_cmo_id}, but no CMO represents this"
+        f" performer for {USE} in {territory} (no mandate covers this use there), and there"
+        " is no permission and no extended licence"
+    )
 
 
 def _ranges(
@@ -104,8 +122,13 @@ def _ranges(
     out = []
     for item in merged:
         start, end = round(item.start, 2), round(item.end, 2)
+        evidence = {
+            "score": round(item.score, 4),
+            "margin": round(item.margin, 4) if item.margin is not None else None,
+            "pitch_shift": item.pitch_shift,
+        }
         if item.performer_id is None:
-            out.append(RangeReport(start, end, "unknown-voice", score=round(item.score, 4)))
+            out.append(RangeReport(start, end, "unknown-voice", **evidence))  # type: ignore[arg-type]
             continue
         pid = item.performer_id
         if pid not in decisions:
@@ -120,10 +143,10 @@ def _ranges(
                 "authorised" if permitted else "unauthorised",
                 performer_id=pid,
                 performer_name=names[pid],
-                score=round(item.score, 4),
                 false_match_rate=calibration.false_match_rate(item.score),
                 decision_id=decision_id,
                 reason=reason,
+                **evidence,  # type: ignore[arg-type]
             )
         )
     return out
@@ -160,12 +183,12 @@ def screen_file(
     if is_silent(samples):
         raise InvalidInput(f"{source.name!r} is silent: there is nothing to screen")
     model = model or load_model()
-    fused = fusion()
-    calibration = fused.calibration
+    decision = screening()
+    calibration = decision.fusion.calibration
     with database.reader() as session:
         index = load_index(session, model.name, model.version, model.dim)
         mfcc_index = load_index(session, _mfcc.MODEL_NAME, _mfcc.model_version(), _mfcc.DIM)
-    found, _verdicts, merged = match_fused(model, samples, index, mfcc_index, fused)
+    found, _judged, merged = screen_signal(model, samples, index, mfcc_index, decision)
     now = dt.datetime.now(dt.UTC)
     screening_id = f"vsc_{secrets.token_hex(12)}"
     with database.transaction() as session:
@@ -176,7 +199,7 @@ def screen_file(
             audio_sha256=digest,
             duration_s=round(duration, 3),
             voiced_seconds=round(found.voiced_seconds, 3),
-            model_name=FUSION_KEY,
+            model_name=SCREENING_MODEL,
             model_version=f"{model.version}|{_mfcc.model_version()}",
             emphasis=emphasis,
             threshold=calibration.threshold,
@@ -199,7 +222,7 @@ def screen_file(
                 licensee_id=terms[0],
                 territory=terms[1],
                 on_date=terms[2],
-                model_name=FUSION_KEY,
+                model_name=SCREENING_MODEL,
                 model_version=f"{model.version}|{_mfcc.model_version()}",
                 threshold=calibration.threshold,
                 report=report.as_json(),

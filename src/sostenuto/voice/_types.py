@@ -33,6 +33,56 @@ class VoiceprintInfo:
 
 
 @dataclass(frozen=True)
+class ClipCheck:
+    """One reference clip as enrolment measured it; ``problem`` refuses the enrolment."""
+
+    name: str
+    seconds: float
+    voiced_seconds: float
+    level_dbfs: float | None
+    similarity: float | None  # to the mean of the other clips (three clips or more)
+    clipped: float  # share of samples at full scale
+    problem: str | None = None
+    warnings: tuple[str, ...] = ()
+    decoded: bool = True  # False: not audio, or a format that cannot be decoded
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["warnings"] = list(self.warnings)
+        return data
+
+
+@dataclass(frozen=True)
+class EnrolmentReport:
+    """Every clip of one enrolment, checked in one pass."""
+
+    clips: list[ClipCheck]
+    voiced_seconds: float
+    recommended_seconds: float
+    expected_miss: float | None  # share of segments screening missed with this much voice
+    problems: list[str]
+    warnings: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "clips": [c.as_json() for c in self.clips],
+            "voiced_seconds": self.voiced_seconds,
+            "recommended_seconds": self.recommended_seconds,
+            "expected_miss": self.expected_miss,
+            "problems": self.problems,
+            "warnings": self.warnings,
+        }
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The voiceprints an enrolment stored and the report of its clips."""
+
+    voiceprints: list[VoiceprintInfo]
+    report: EnrolmentReport
+
+
+@dataclass(frozen=True)
 class RangeReport:
     """A stretch of the file: whose voice it is (if enrolled) and whether that is allowed."""
 
@@ -45,6 +95,10 @@ class RangeReport:
     false_match_rate: float | None = None
     decision_id: str | None = None
     reason: str | None = None
+    # Evidence (screenings since the cohort-normalised decision): the best segment's lead
+    # over the next voice, and the pitch shift (semitones) under which it matched.
+    margin: float | None = None
+    pitch_shift: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,11 +8,25 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from sostenuto.web import auth, home, identify, label, remuneration, transparency, voice
+from sostenuto.web import (
+    auth,
+    console,
+    error_pages,
+    home,
+    identify,
+    label,
+    office,
+    performer,
+    remuneration,
+    shell,
+    transparency,
+    voice,
+)
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Every page gets the frame's variables (who is signed in, navigation, log checkpoint).
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[shell.context])
 
 PAGE_ROUTERS: list[APIRouter] = [
     home.router,
@@ -22,8 +36,14 @@ PAGE_ROUTERS: list[APIRouter] = [
     remuneration.router,
     voice.router,
     identify.router,
+    performer.router,
+    office.router,
+    console.router,
 ]
 
 
 def mount_static(app: FastAPI) -> None:
+    """What the pages add to the application besides their routes: the static files, and
+    error pages for browsers (after the API's problem handlers, which they wrap)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    error_pages.install(app)

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from sostenuto.api.routes import (
     consent,
+    consent_requests,
     identify,
     label,
     meta,
@@ -17,8 +18,10 @@ ROUTERS: list[APIRouter] = [
     meta.router,
     registry.router,
     consent.router,
+    consent_requests.router,
     transparency.router,
     transparency.tiles_router,
+    transparency.witness_router,
     label.router,
     remuneration.router,
     voice.router,

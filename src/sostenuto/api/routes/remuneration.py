@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sostenuto import remuneration
 from sostenuto.api.deps import Caller, CmoAdmin, Db, LicenseeOrCmoAdmin, SignedIn
 from sostenuto.api.params import Code, Count, Id, Minor
-from sostenuto.storage.models.remuneration import Statement, Tariff
+from sostenuto.storage.models.remuneration import Statement
 
 router = APIRouter(prefix="/api/v1/remuneration", tags=["remuneration"])
 
@@ -55,26 +55,12 @@ class ClaimRequest(BaseModel):
     cmo_id: Id
 
 
-def _tariff(t: Tariff) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "licence_id": t.licence_id,
-        "currency": t.currency,
-        "training_fee_minor": t.training_fee_minor,
-        "training_bands": t.training_bands,
-        "revenue_share_bp": t.revenue_share_bp,
-        "revenue_minimum_minor": t.revenue_minimum_minor,
-        "per_output_minor": t.per_output_minor,
-        "valid_from": t.valid_from.isoformat(),
-        "valid_to": t.valid_to.isoformat() if t.valid_to else None,
-    }
-
-
 def _statement(s: Statement, *, full: bool) -> dict[str, Any]:
     head: dict[str, Any] = {
         "period": s.period,
         "party_kind": s.party_kind,
         "party_id": s.party_id,
+        "party_name": s.document.get("party", {}).get("name"),
         "totals_minor": s.totals,
         "sha256": s.sha256,
         "log_entries": s.log_entries or [],
@@ -90,7 +76,8 @@ def list_tariffs(
 ) -> list[dict[str, Any]]:
     with database.reader() as session:
         return [
-            _tariff(t) for t in remuneration.list_tariffs(session, caller, licence_id=licence_id)
+            remuneration.tariff_json(t)
+            for t in remuneration.list_tariffs(session, caller, licence_id=licence_id)
         ]
 
 
@@ -101,7 +88,7 @@ def add_tariff(body: TariffRequest, database: Db, caller: CmoAdmin) -> dict[str,
         training_bands=tuple(remuneration.Band(**b.model_dump()) for b in body.training_bands),
     )
     with database.transaction() as session:
-        return _tariff(remuneration.add_tariff(session, caller, spec))
+        return remuneration.tariff_json(remuneration.add_tariff(session, caller, spec))
 
 
 @router.put("/rules/{cmo_id}")

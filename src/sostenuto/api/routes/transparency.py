@@ -2,14 +2,16 @@
 
 JSON under ``/api/v1/log``; the tile API (``checkpoint``, ``tile/<L>/<N>``,
 ``tile/entries/<N>``) under ``/log/``, so ``https://<host>/log`` is the prefix a C2SP tile
-client or a Sostenuto witness is given.
+client or a Sostenuto witness is given. Under ``/witness/`` this service is a C2SP
+tlog-witness for the logs it is configured to follow (``add-checkpoint``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -20,6 +22,8 @@ from sostenuto.errors import IntegrityFailure
 from sostenuto.storage.paging import DEFAULT_LIMIT, Page
 from sostenuto.transparency import (
     EntryListing,
+    OldSizeMismatch,
+    add_checkpoint,
     add_cosignatures,
     checkpoint,
     consistency_bundle,
@@ -31,12 +35,20 @@ from sostenuto.transparency import (
     verifier_key,
     verify_consistency_bundle,
     verify_receipt,
+    verify_tlog_proof,
 )
 from sostenuto.transparency._store import entry_at
 from sostenuto.transparency._tiles import TILE_WIDTH, encode_bundle, parse_index_path, parse_level
+from sostenuto.transparency._tlogproof import TLOG_PROOF_HEADER
+from sostenuto.transparency._witness_service import (
+    MAX_REQUEST_BYTES,
+    SIZE_MEDIA_TYPE,
+    MalformedRequest,
+)
 
 router = APIRouter(prefix="/api/v1/log", tags=["transparency"])
 tiles_router = APIRouter(prefix="/log", tags=["transparency tiles"])
+witness_router = APIRouter(prefix="/witness", tags=["transparency witness"])
 
 _IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 # One spelling per tile (C2SP tlog-tiles); any other is answered 404, as a missing tile is.
@@ -143,6 +155,12 @@ def post_verify(body: VerifyIn, settings: AppSettings) -> dict[str, Any]:
     """Verify a receipt or consistency bundle; the verdict is in ``valid``."""
     key = body.verifier_key or verifier_key(settings)
     try:
+        if body.bundle.get("format") == TLOG_PROOF_HEADER:
+            proof = body.bundle.get("proof")
+            if not isinstance(proof, str):
+                raise IntegrityFailure("a tlog-proof bundle carries the proof text in 'proof'")
+            index, head, _ = verify_tlog_proof(proof, key)
+            return {"valid": True, "kind": "inclusion", "index": index, "tree_size": head.size}
         if body.bundle.get("format") == "sostenuto-consistency/1":
             old, new = verify_consistency_bundle(body.bundle, key)
             return {"valid": True, "kind": "consistency", "first": old.size, "second": new.size}
@@ -187,6 +205,69 @@ def tile_hashes(level: TileLevel, path: TilePath, database: Db) -> Response:
     data = read_tile(database, parse_level(level), index, width)
     # A partial tile of a given width never changes either: later tiles only extend it.
     return Response(data, media_type="application/octet-stream", headers=_IMMUTABLE)
+
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_ADD_CHECKPOINT_EXAMPLE = (
+    "old 0\n\nexample.com/log\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n"
+    "\u2014 example.com/log Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q"
+    "1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
+)
+
+
+@witness_router.post(
+    "/add-checkpoint",
+    response_class=PlainTextResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/plain": {
+                    "schema": {"type": "string", "maxLength": MAX_REQUEST_BYTES},
+                    "example": _ADD_CHECKPOINT_EXAMPLE,
+                }
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "The witness's cosignature line(s) on the checkpoint.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "400": {
+                "description": "The old size is above the checkpoint's, or the body is not "
+                "an add-checkpoint request.",
+                "content": {"application/problem+json": {"schema": _PROBLEM_REF}},
+            },
+            "409": {
+                "description": "The old size is not the one this witness last cosigned: the "
+                "body is that size (a `text/x.tlog.size` answer); or the sizes are equal and "
+                "the roots differ (a problem document).",
+                "content": {
+                    SIZE_MEDIA_TYPE: {"schema": {"type": "string", "pattern": "^[0-9]+\n$"}},
+                    "application/problem+json": {"schema": _PROBLEM_REF},
+                },
+            },
+        },
+    },
+)
+async def witness_add_checkpoint(request: Request, settings: AppSettings) -> Response:
+    """C2SP tlog-witness ``add-checkpoint``: a log this service witnesses submits its new
+    checkpoint with the old size and a consistency proof, and gets this witness's cosignature.
+    No token: the log's signature on the checkpoint is the authentication (the spec's)."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_REQUEST_BYTES:
+            raise MalformedRequest(f"an add-checkpoint body is at most {MAX_REQUEST_BYTES} bytes")
+    try:
+        # File locks and fsync: off the event loop.
+        lines = await run_in_threadpool(add_checkpoint, settings, bytes(body))
+    except OldSizeMismatch as stale:
+        # Exactly the spec's media type (Starlette would add "; charset=utf-8" to text/*).
+        return Response(
+            f"{stale.latest_size}\n", status_code=409, headers={"content-type": SIZE_MEDIA_TYPE}
+        )
+    return PlainTextResponse(lines)
 
 
 @router.get("/entries", response_model=Page[EntryListing])

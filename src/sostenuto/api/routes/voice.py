@@ -38,13 +38,24 @@ async def enrol(
     caller: CmoAdmin,
     database: Db,
     clips: Annotated[list[UploadFile], File(description="Reference recordings of the voice.")],
+    accept_short: Annotated[
+        bool,
+        Form(description="Enrol even with less voice than recommended (the print misses more)."),
+    ] = False,
 ) -> list[dict[str, Any]]:
-    """Enrol a performer's voice; a failed enrolment leaves the previous voiceprint current."""
+    """Enrol a performer's voice. Every clip is checked in one pass: a refusal (422) lists
+    every problem in its ``details.clips``; a failed enrolment leaves the previous voiceprint
+    current."""
     received = [
         Clip(name=c.filename or f"clip-{i}", data=await c.read()) for i, c in enumerate(clips)
     ]
     created = await run_in_threadpool(
-        enrol_voice, database, caller, performer_id=performer_id, clips=received
+        enrol_voice,
+        database,
+        caller,
+        performer_id=performer_id,
+        clips=received,
+        accept_short=accept_short,
     )
     return [view.as_json() for view in created]
 

@@ -109,3 +109,37 @@ class DecisionBatch(Base):
     size: Mapped[int] = mapped_column(Integer)
     permitted: Mapped[int] = mapped_column(Integer)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ConsentRequest(Base):
+    """A performer's request that its CMO grant, refuse or lift a use (registry_0005).
+
+    ``action`` is ``permit``, ``prohibit`` or ``revoke`` (then ``rule_id`` names the rule);
+    ``status`` is ``pending`` until the CMO's admin ``applied`` or ``declined`` it;
+    ``result_rule_id`` is the rule the CMO's act made or lifted.
+    """
+
+    __tablename__ = "consent_request"
+    __table_args__ = (
+        Index("ix_consent_request_cmo", "cmo_id", "status", "id"),
+        Index("ix_consent_request_performer", "performer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    performer_id: Mapped[int] = mapped_column(ForeignKey("performer.id"))
+    cmo_id: Mapped[int] = mapped_column(ForeignKey("cmo.id"))
+    action: Mapped[str] = mapped_column(String(8))
+    uses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    territories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    licensee_id: Mapped[int | None] = mapped_column(ForeignKey("licensee.id"), nullable=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("consent_rule.id"), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result_rule_id: Mapped[int | None] = mapped_column(ForeignKey("consent_rule.id"), nullable=True)
