@@ -533,11 +533,9 @@ def _request_row(r: dict[str, Any]) -> dict[str, Any]:
         "id": r["id"],
         "status": r["status"],
         "performer": r["performer_id"],
-        "cmo": r["cmo_id"],
-        "asks": f"{r['action']} {what}",
-        "where": ",".join(r["territories"]),
+        "asks": f"{r['action']} {what} in {','.join(r['territories'])}",
         "licensee": r.get("licensee_id") or "any",
-        "result rule": r.get("result_rule_id"),
+        "rule": r.get("result_rule_id"),
         "reason": r.get("reason"),
     }
 
