@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class ApiToken(Base):
@@ -21,10 +22,8 @@ class ApiToken(Base):
     # The performer a ``performer`` token speaks for (auth_0001).
     performer_id: Mapped[int | None] = mapped_column(ForeignKey("performer.id"), nullable=True)
     label: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class UserAccount(Base):
@@ -39,10 +38,8 @@ class UserAccount(Base):
     cmo_id: Mapped[int | None] = mapped_column(ForeignKey("cmo.id"), nullable=True)
     licensee_id: Mapped[int | None] = mapped_column(ForeignKey("licensee.id"), nullable=True)
     performer_id: Mapped[int | None] = mapped_column(ForeignKey("performer.id"), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
-    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class WebSession(Base):
@@ -55,9 +52,9 @@ class WebSession(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), nullable=True)
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), nullable=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class SignInFailure(Base):
@@ -68,4 +65,4 @@ class SignInFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class ConsentRule(Base):
@@ -51,9 +51,7 @@ class ConsentRule(Base):
     # The CMO whose act the rule is (null: the local operator's); its authority is bounded
     # by that CMO's mandates, and only it (or the performer) may revoke the rule.
     cmo_id: Mapped[int | None] = mapped_column(ForeignKey("cmo.id"), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     revoked_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
@@ -76,7 +74,7 @@ class Decision(Base):
     __table_args__ = (Index("ix_decision_licensee_time", "licensee_id", "decided_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
     recording_id: Mapped[int] = mapped_column(ForeignKey("recording.id"), index=True)
     model_id: Mapped[int | None] = mapped_column(
@@ -100,7 +98,7 @@ class DecisionBatch(Base):
     __table_args__ = (Index("ix_decision_batch_licensee_time", "licensee_id", "decided_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     licensee_id: Mapped[int] = mapped_column(ForeignKey("licensee.id"))
     model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     use: Mapped[str] = mapped_column(String(32))
@@ -136,10 +134,8 @@ class ConsentRequest(Base):
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     result_rule_id: Mapped[int | None] = mapped_column(ForeignKey("consent_rule.id"), nullable=True)

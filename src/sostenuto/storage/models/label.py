@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class WatermarkMark(Base):
@@ -27,5 +28,5 @@ class WatermarkMark(Base):
     source_type: Mapped[str] = mapped_column(String(64))
     licence_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     consent_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200))

@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class Tariff(Base):
@@ -43,9 +43,7 @@ class Tariff(Base):
     per_output_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class DistributionRule(Base):
@@ -70,7 +68,7 @@ class RevenueReport(Base):
     currency: Mapped[str] = mapped_column(String(3))
     revenue_minor: Mapped[int] = mapped_column(BigInteger)
     reported_by: Mapped[str] = mapped_column(String(200))
-    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class DistributionRun(Base):
@@ -84,7 +82,7 @@ class DistributionRun(Base):
     result_sha256: Mapped[str] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class RecordingShare(Base):
@@ -125,7 +123,7 @@ class Payment(Base):
     net_minor: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(24))
     claimed: Mapped[bool] = mapped_column(Boolean, default=False)
-    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class Statement(Base):

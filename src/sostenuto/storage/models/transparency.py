@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class RawBytes(LargeBinary):
@@ -38,7 +39,7 @@ class LogEntry(Base):
     cmo_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     body: Mapped[bytes] = mapped_column(RawBytes)
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class LogTile(Base):
@@ -60,7 +61,7 @@ class LogState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
     root: Mapped[bytes] = mapped_column(RawBytes(32))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class LogCheckpoint(Base):
@@ -71,7 +72,7 @@ class LogCheckpoint(Base):
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     root: Mapped[bytes] = mapped_column(RawBytes(32))
     note: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class LogFileHash(Base):

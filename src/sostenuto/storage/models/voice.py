@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sostenuto.storage.base import Base
+from sostenuto.storage.types import UtcDateTime
 
 
 class Voiceprint(Base):
@@ -55,7 +55,7 @@ class Voiceprint(Base):
     voiced_seconds: Mapped[float] = mapped_column(Float)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class VoiceScreening(Base):
@@ -64,7 +64,7 @@ class VoiceScreening(Base):
     __tablename__ = "voice_screening"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    screened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    screened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     screened_by: Mapped[str] = mapped_column(String(200))
     audio_sha256: Mapped[str] = mapped_column(String(64), index=True)
     filename: Mapped[str] = mapped_column(String(500))
