@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -90,7 +89,7 @@ def label(
             layers,
         )
         return
-    with console.status("labelling…", spinner="dots") if not as_json else _quiet():
+    with console.status("labelling…", spinner="dots") if not as_json else nullcontext():
         result, record = labelling.label_output(
             _context.database(),
             _context.settings(),
@@ -135,7 +134,7 @@ def inspect(
             files={"file": (file.name, file.read_bytes(), "application/octet-stream")},
         )
     else:
-        with console.status("inspecting…") if not as_json else _quiet():
+        with console.status("inspecting…") if not as_json else nullcontext():
             found = labelling.inspect_path(
                 _context.database(), _context.settings(), file, watermark=not no_watermark
             )
@@ -171,11 +170,6 @@ def keys_show() -> None:
     """Show the signing certificate, its root and their fingerprints."""
     _context.local_only("keys show", "the signing key lives on the server's machine")
     emit(plain(dataclasses.asdict(labelling.show_keys(_context.settings().keys_dir))))
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    yield
 
 
 def _label_remotely(

@@ -169,10 +169,9 @@ def list_requests(
     return [_view(row) for row in session.scalars(query)]
 
 
-def get_request(session: Session, principal: Principal, request_id: int) -> RequestView:
-    """One request, for its performer, the CMO it is addressed to, or an auditor (404 for any
-    other caller: another tenant's request does not exist for it)."""
-    principal.require("performer", "cmo-admin", "auditor")
+def _visible(session: Session, principal: Principal, request_id: int) -> ConsentRequest:
+    """The request, if the caller is its performer, the CMO it is addressed to or an auditor;
+    for any other caller it does not exist (404)."""
     row = session.get(ConsentRequest, request_id)
     visible = row is not None and (
         principal.operator
@@ -182,15 +181,19 @@ def get_request(session: Session, principal: Principal, request_id: int) -> Requ
     )
     if row is None or not visible:
         raise NotFound(f"no request {request_id} visible to this caller")
-    return _view(row)
+    return row
+
+
+def get_request(session: Session, principal: Principal, request_id: int) -> RequestView:
+    """One request, for its performer, the CMO it is addressed to, or an auditor."""
+    principal.require("performer", "cmo-admin", "auditor")
+    return _view(_visible(session, principal, request_id))
 
 
 def _pending_for(session: Session, principal: Principal, request_id: int) -> ConsentRequest:
     """A pending request addressed to the caller's CMO (404 for any other caller)."""
     principal.require("cmo-admin")
-    row = session.get(ConsentRequest, request_id)
-    if row is None or not (principal.operator or row.cmo_id == principal.cmo_id):
-        raise NotFound(f"no request {request_id} addressed to this CMO")
+    row = _visible(session, principal, request_id)
     if row.status != "pending":
         raise Conflict(f"request {request_id} is already {row.status}")
     return row

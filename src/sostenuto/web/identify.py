@@ -9,11 +9,8 @@ from markupsafe import Markup
 from sostenuto.api.deps import AppSettings, Caller
 from sostenuto.api.params import TextId
 from sostenuto.identify import get_screen_report, list_screen_reports, report_body_html
-from sostenuto.web import home
 
 router = APIRouter(include_in_schema=False)
-
-home.LINKS.append({"href": "/identify/screens", "text": "Corpus screenings: protected recordings"})
 
 
 @router.get("/identify/screens", response_class=HTMLResponse)

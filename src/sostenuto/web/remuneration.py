@@ -8,11 +8,8 @@ from fastapi.responses import HTMLResponse
 from sostenuto import remuneration
 from sostenuto.api.deps import Caller, Db
 from sostenuto.api.params import Code, Id
-from sostenuto.web import home
 
 router = APIRouter(include_in_schema=False)
-
-home.LINKS.append({"href": "/remuneration", "text": "Remuneration statements"})
 
 
 @router.get("/remuneration", response_class=HTMLResponse)

@@ -9,11 +9,8 @@ from markupsafe import Markup
 from sostenuto.api.deps import Caller, Db
 from sostenuto.api.params import TextId
 from sostenuto.voice import get_screening, list_screenings, timeline_svg
-from sostenuto.web import home
 
 router = APIRouter(include_in_schema=False)
-
-home.LINKS.append({"href": "/voice/screenings", "text": "Voice screenings: protected voices found"})
 
 
 @router.get("/voice/screenings", response_class=HTMLResponse)
