@@ -12,6 +12,12 @@ that path's alone) over the same corpus:
 - ``raw single``: httpx, one ``consent.decide`` call per item (a sample, items/s extrapolated).
 
     python benchmarks/client.py [--items N] [--chunk C] [--singles S] [--keep DB]
+
+``--outputs N`` measures the output side instead: N generated 10 s outputs checked, labelled
+and declared with ``client.outputs.label_and_declare_many`` against the demo registry served
+by uvicorn in its own process (outputs/s, and the seconds per output of each step).
+
+    python benchmarks/client.py --outputs 40 [--workers 4]
 """
 
 from __future__ import annotations
@@ -234,7 +240,15 @@ def main() -> None:
     parser.add_argument("--lab", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--outputs", type=int, default=0, help="measure the output side")
+    parser.add_argument("--workers", type=int, default=4, help="outputs labelled at a time")
     args = parser.parse_args()
+    if args.outputs:
+        sys.path.insert(0, str(ROOT))
+        from benchmarks.client_outputs import run_outputs
+
+        run_outputs(args.outputs, args.workers)
+        return
     if args.quick:
         args.items, args.singles = min(args.items, 10_000), min(args.singles, 500)
     if args.child:

@@ -27,6 +27,7 @@ import platform
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ from sostenuto.transparency import (
     verify_consistency,
     verify_inclusion,
 )
+from sostenuto.transparency._keys import log_signer
+from sostenuto.transparency._sequencer import sequencer
+from sostenuto.transparency._store import append_leaves
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Tessera's docs/performance.md: POSIX storage, 12-core VM, mirrored SAS disks, no antispam.
@@ -171,7 +175,12 @@ def run(entries: int, workdir: Path) -> dict[str, Any]:
                 _payload(lic_id, model_id, 10**9 + i),
             )
     clock.rate(results, "append_single", singles)
-    size = entries + e2e + singles
+
+    # 3b. Concurrent single declarations (an API server's thread pool): with group commit,
+    # and with one commit and signature per caller as before it.
+    concurrent = _concurrent_singles(database, settings, principal, lic_id, model_id)
+    results.update(concurrent)
+    size = entries + e2e + singles + 2 * CONCURRENT_WRITERS * CONCURRENT_EACH
 
     # 4. Proofs: inclusion of random leaves and consistency between random sizes. The first
     # pass starts with an empty tile cache (a fresh server); the second finds it warm.
@@ -236,6 +245,65 @@ def run(entries: int, workdir: Path) -> dict[str, Any]:
     return results
 
 
+CONCURRENT_WRITERS = 32
+CONCURRENT_EACH = 25
+
+
+def _concurrent_singles(
+    database: Database, settings: Settings, principal: Principal, lic_id: int, model_id: int
+) -> dict[str, Any]:
+    """Appends/s from 32 threads each declaring single entries, grouped and ungrouped."""
+    signer = log_signer(settings)
+
+    def one_commit_each(leaves: list[LeafInput]) -> None:
+        with database.transaction() as session:
+            append_leaves(session, signer, leaves)
+
+    def grouped(leaves: list[LeafInput]) -> None:
+        append_prepared(database, settings, leaves)
+
+    found: dict[str, Any] = {}
+    offset = 2 * 10**9
+    for name, append in (
+        ("append_concurrent_ungrouped", one_commit_each),
+        ("append_concurrent_grouped", grouped),
+    ):
+        before = sequencer(database).stats()
+        errors: list[BaseException] = []
+
+        def writer(
+            w: int, append: Any = append, base: int = offset, errors: list[Any] = errors
+        ) -> None:
+            try:
+                for i in range(CONCURRENT_EACH):
+                    body = _body(lic_id, model_id, principal, base + w * CONCURRENT_EACH + i)
+                    append(
+                        [
+                            LeafInput(
+                                body, "output-declaration", licensee_id=lic_id, model_id=model_id
+                            )
+                        ]
+                    )
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(CONCURRENT_WRITERS)]
+        clock = Clock()
+        with clock:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if errors:
+            raise errors[0]
+        clock.rate(found, name, CONCURRENT_WRITERS * CONCURRENT_EACH)
+        after = sequencer(database).stats()
+        if name == "append_concurrent_grouped":
+            found["concurrent_batches"] = after.batches - before.batches
+        offset += CONCURRENT_WRITERS * CONCURRENT_EACH
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2*10^4 entries")
@@ -281,6 +349,16 @@ def report(runs: list[dict[str, Any]], *, quick: bool) -> None:
         ),
         ("declares/s, batched, validated + RFC 8785", "declare_batched", ""),
         ("appends/s, single (fsync + signature each)", "append_single", ""),
+        (
+            f"appends/s, {CONCURRENT_WRITERS} threads of singles, one commit each",
+            "append_concurrent_ungrouped",
+            "",
+        ),
+        (
+            f"appends/s, {CONCURRENT_WRITERS} threads of singles, group commit",
+            "append_concurrent_grouped",
+            "",
+        ),
         ("inclusion proofs/s, cold tile cache", "inclusion_proofs_cold", ""),
         (
             "inclusion proofs/s, warm",

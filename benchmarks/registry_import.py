@@ -10,6 +10,10 @@ keys and audit events (SQLite, WAL, synchronous=FULL). The peer, the ``sqlite3``
 floor a loader cannot beat. Both are timed on the same file, in the same run. A re-run of the
 import (everything unchanged) and the DDEX-style JSON Lines form of the catalogue are timed too.
 Target: >= 20 000 recordings/s.
+
+On PostgreSQL (``--postgres URL``, default the local test database; ``--postgres skip`` to
+leave it out) the same CSV is imported into a fresh schema with ``COPY`` (the default there)
+and with ``executemany``, beside ``psql``'s ``\\copy`` into one unindexed table as the floor.
 """
 
 from __future__ import annotations
@@ -81,10 +85,69 @@ def _sqlite_shell(csv_path: Path, work: Path, recordings: int) -> dict[str, floa
     return {"seconds": seconds, "recordings_per_second": recordings / seconds}
 
 
+POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_imports(url: str, csv_path: Path, count: int) -> dict[str, object] | None:
+    """COPY and executemany into fresh schemas, and psql's \\copy as the floor."""
+    from sqlalchemy import create_engine, text
+
+    from sostenuto.registry import _chunk_writer
+
+    admin = create_engine(url)
+    try:
+        admin.connect().close()
+    except Exception as error:  # no server: the SQLite rows still stand
+        console.print(f"[yellow]PostgreSQL left out: {error}[/yellow]")
+        return None
+    found: dict[str, object] = {}
+    for label, copy in (("copy", True), ("executemany", False)):
+        schema = f"bench_import_{label}_{os.getpid()}"
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        database = Database(url, connect_args={"options": f"-csearch_path={schema}"})
+        database.migrate()
+        with database.transaction() as session:
+            cmo = add_cmo(session, OPERATOR, code="BENCH", name="Bench CMO", country="ES")
+        _chunk_writer.COPY_ON_POSTGRESQL = copy
+        try:
+            found[label] = _timed_import(database, cmo.id, csv_path)
+        finally:
+            _chunk_writer.COPY_ON_POSTGRESQL = True
+            database.dispose()
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    psql = shutil.which("psql")
+    if psql:
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        columns = csv_path.open().readline().strip().split(",")
+        ddl = ", ".join(f'"{c}" text' for c in columns)
+        started = time.perf_counter()
+        subprocess.run(
+            [psql, plain, "-q", "-v", "ON_ERROR_STOP=1"],
+            input=(
+                f"CREATE TEMP TABLE raw ({ddl});\n"
+                f"\\copy raw FROM '{csv_path}' WITH (FORMAT csv, HEADER true)\n"
+            ),
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+        seconds = time.perf_counter() - started
+        found["psql_copy"] = {"seconds": seconds, "recordings_per_second": count / seconds}
+    admin.dispose()
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10^5 recordings")
     parser.add_argument("--recordings", type=int, default=None)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("SOSTENUTO_TEST_POSTGRES_URL", POSTGRES_DEFAULT),
+        help="PostgreSQL URL for the PostgreSQL rows, or 'skip'",
+    )
     args = parser.parse_args()
     count = args.recordings or (100_000 if args.quick else 1_000_000)
     performers = max(10, count // 10)
@@ -103,6 +166,9 @@ def main() -> None:
         jsonl_first = _timed_import(database, cmo_id, jsonl_path)
         database.dispose()
         peer = _sqlite_shell(csv_path, work, count)
+        postgres = (
+            None if args.postgres == "skip" else _postgres_imports(args.postgres, csv_path, count)
+        )
 
     table = Table(title=f"Catalogue import, {count:,} recordings, SQLite")
     for column in ("run", "seconds", "CPU s", "recordings/s", "target"):
@@ -129,6 +195,21 @@ def main() -> None:
             "",
         )
     console.print(table)
+    if postgres:
+        pg_table = Table(title=f"Catalogue import, {count:,} recordings, PostgreSQL")
+        for column in ("run", "seconds", "recordings/s"):
+            pg_table.add_column(column, justify="right" if column != "run" else "left")
+        for key, label in (
+            ("copy", "Sostenuto CSV, COPY (default)"),
+            ("executemany", "Sostenuto CSV, executemany"),
+            ("psql_copy", "peer: psql \\copy (no checks, no indexes)"),
+        ):
+            figures = postgres.get(key)
+            if isinstance(figures, dict):
+                pg_table.add_row(
+                    label, f"{figures['seconds']:.1f}", f"{figures['recordings_per_second']:,.0f}"
+                )
+        console.print(pg_table)
     RESULTS.mkdir(exist_ok=True)
     name = "registry_import-quick.json" if args.quick else "registry_import.json"
     (RESULTS / name).write_text(
@@ -140,6 +221,7 @@ def main() -> None:
                 "csv_rerun": csv_again,
                 "jsonl_first": jsonl_first,
                 "peer_sqlite3_import": peer,
+                "postgresql": postgres,
                 "target_recordings_per_second": TARGET,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "load_average": os.getloadavg(),

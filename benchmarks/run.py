@@ -21,7 +21,9 @@ BENCHMARKS = [
     "voice",
     "remuneration",
     "search",
+    "pages",
     "client",
+    "load",
 ]
 
 

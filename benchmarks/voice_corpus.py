@@ -40,6 +40,16 @@ ESPEAK_TEXT = (
     "Nobody expected the concert to start so late, but the hall was still full.",
 )
 
+# A fixed impostor cohort for score normalisation: other espeak-ng voices, each at three
+# pitches, saying other sentences (never the impostor probes above).
+COHORT_VOICES = ("en+m2", "en+f5", "en-us+m6", "de+f2", "fr+m3", "es+f4", "it+m2", "pt+f1")
+COHORT_PITCHES = (30, 50, 70)
+COHORT_TEXT = (
+    "The river ran quietly past the mill while the farmers loaded the last carts of grain.",
+    "She wrote down every number twice, because the ledger had to be right by the morning.",
+    "Three trains left the station at noon and none of them arrived before the storm.",
+)
+
 
 def ktuberling_voices() -> dict[str, list[Path]]:
     """Language folder -> word files, for languages with enough words."""
@@ -78,4 +88,33 @@ def espeak_probes(rate: int) -> dict[str, list[np.ndarray]]:
                 )
                 clips.append(decode(path, sample_rate=rate).samples)
             out[f"espeak {voice} p{pitch}"] = clips
+    return out
+
+
+def espeak_cohort(rate: int) -> dict[str, list[np.ndarray]]:
+    """The impostor cohort: each COHORT_VOICES voice at each COHORT_PITCHES pitch."""
+    out: dict[str, list[np.ndarray]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice in COHORT_VOICES:
+            for pitch in COHORT_PITCHES:
+                clips = []
+                for i, text in enumerate(COHORT_TEXT):
+                    path = Path(tmp) / f"{voice.replace('+', '_')}_{pitch}_{i}.wav"
+                    subprocess.run(
+                        [
+                            "espeak-ng",
+                            "-v",
+                            voice,
+                            "-p",
+                            str(pitch),
+                            "-s",
+                            "150",
+                            "-w",
+                            str(path),
+                            text,
+                        ],
+                        check=True,
+                    )
+                    clips.append(decode(path, sample_rate=rate).samples)
+                out[f"espeak {voice} p{pitch}"] = clips
     return out

@@ -23,6 +23,9 @@ performer, or an unenrolled or synthetic probe attributed at all, is a **false a
 The threshold of each system gives 1 % false matches per probe on the tuning corpora's clean
 probes: at most 1 % of them have another performer's voice passing it (trial-level rates are
 reported too).
+
+The same probes are then grouped into stretches of one voice and measured again per stretch
+(``benchmarks/voice_stretches.py``): what a range on the timeline holds, not one segment.
 """
 
 from __future__ import annotations
@@ -146,16 +149,18 @@ def features(
 
 def prints_of(
     model: _model.SpeakerModel, enrol: list[list[np.ndarray]], vad: _vad.Backend
-) -> tuple[np.ndarray, np.ndarray]:
-    """As enrolment makes them: normalised mean of clip embeddings, mean of clip statistics."""
-    ge2e, mfcc = [], []
+) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """As enrolment makes them: normalised mean of clip embeddings, mean of clip statistics;
+    and every clip's own rows (for prints of several centroids)."""
+    ge2e, mfcc, clips_out = [], [], []
     for clips in enrol:
         g, m = features(model, clips, vad, (0,))
         keep = np.linalg.norm(g[0], axis=1) > 0
         mean = g[0][keep].mean(axis=0)
         ge2e.append(mean / np.linalg.norm(mean))
         mfcc.append(m[0][keep].mean(axis=0))
-    return np.stack(ge2e), np.stack(mfcc)
+        clips_out.append((g[0][keep], m[0][keep]))
+    return np.stack(ge2e), np.stack(mfcc), clips_out
 
 
 def compute(quick: bool, per_voice: int) -> dict[str, Any]:
@@ -176,12 +181,17 @@ def compute(quick: bool, per_voice: int) -> dict[str, Any]:
         task = bar.add_task("embedding", total=len(todo) * (1 + len(CONDITIONS)))
         for vad, shifts in todo:
             started = time.process_time()
-            out["prints"][vad] = prints_of(model, enrol, vad)
+            ge2e_prints, mfcc_prints, clip_rows = prints_of(model, enrol, vad)
+            out["prints"][vad] = (ge2e_prints, mfcc_prints)
+            out.setdefault("clip_prints", {})[vad] = clip_rows
             bar.advance(task)
             for condition in CONDITIONS:
                 out["probes"][(vad, condition)] = features(model, degraded[condition], vad, shifts)
                 bar.advance(task)
             out["seconds"][vad] = time.process_time() - started
+    # Prints of a fixed synthetic impostor cohort (Silero VAD, as screening enrols).
+    cohort = list(voice_corpus.espeak_cohort(SR).values())
+    out["cohort_prints"] = prints_of(model, cohort, "silero")
     out["vad"] = vad_check(degraded, music)
     return out
 
@@ -279,7 +289,7 @@ def system_scores(
     searched = [data["shifts"][vad].index(s) for s in shifts]
     groups = np.unique(setup.groups, return_inverse=True)[1].astype(np.int64)
     out = {}
-    for condition in CONDITIONS:
+    for condition in measured(data):
         ge2e, mfcc, enrolled_mfcc = raw_scores(data, vad, condition)
         prints = unit((enrolled_mfcc - fusion.mfcc_mean) / fusion.mfcc_std)
         rows = []
@@ -299,6 +309,13 @@ def system_scores(
         best[silent] = -np.inf
         out[condition] = best
     return out
+
+
+def measured(data: dict[str, Any]) -> tuple[str, ...]:
+    """The conditions the cached features hold for both VADs (a partial run skips some)."""
+    return tuple(
+        c for c in CONDITIONS if ("webrtc", c) in data["probes"] and ("silero", c) in data["probes"]
+    )
 
 
 def impostor_best(matrix: np.ndarray, setup: Setup) -> np.ndarray:
@@ -444,12 +461,13 @@ def print_table(systems: dict[str, Any], part: str) -> None:
         "tuning corpora); unenrolled / synthetic attributed %"
     )
     table.add_column("system")
-    for c in CONDITIONS:
+    shown = [c for c in CONDITIONS if c in next(iter(systems.values()))["conditions"]]
+    for c in shown:
         table.add_column(c, justify="right")
     table.add_column("unenrolled (clean)", justify="right")
     table.add_column("synthetic (clean)", justify="right")
     for name, row in systems.items():
-        cells = [f"{row['conditions'][c][part]['miss_pct']:.1f}" for c in CONDITIONS]
+        cells = [f"{row['conditions'][c][part]['miss_pct']:.1f}" for c in shown]
         clean = row["conditions"]["clean"]
         cells.append(f"{clean[part]['unenrolled_attributed_pct']:.1f}")
         cells.append(f"{clean['synthetic_attributed_pct']:.1f}")
@@ -474,9 +492,12 @@ def run(quick: bool, per_voice: int, reuse: bool, write_calibration: bool) -> di
     table.add_column("VAD")
     for key in ("music_alone_voiced_pct", "clean_voiced_pct", "music-10dB_voiced_pct"):
         table.add_column(key, justify="right")
-    for vad, row in data["vad"].items():
+    for vad, row in data.get("vad", {}).items():
         table.add_row(vad, *(f"{row[k]:.1f}" for k in row))
     console.print(table)
+    import voice_stretches
+
+    stretch_rows = voice_stretches.evaluate(data, result)
     setup: Setup = result["setup"]
     summary = {
         "voices": data["voices"],
@@ -488,7 +509,8 @@ def run(quick: bool, per_voice: int, reuse: bool, write_calibration: bool) -> di
         },
         "enrolled_voices": len(setup.enrolled),
         "systems": systems,
-        "vad": data["vad"],
+        "stretches": stretch_rows,
+        "vad": data.get("vad", {}),
         "cpu_seconds": data["seconds"],
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -54,7 +54,7 @@ from sqlalchemy import func, select
 from sostenuto.api import create_app
 from sostenuto.auth import OPERATOR, ROLES, Principal, issue_token
 from sostenuto.consent import decide, forget_snapshots, request_change
-from sostenuto.declarations import declare
+from sostenuto.declarations import add_subscription, declare
 from sostenuto.identify._screen import screens_dir
 from sostenuto.registry.demo import load_demo
 from sostenuto.remuneration import TariffSpec, TrainingUse, Usage, add_tariff, run_period
@@ -627,6 +627,22 @@ def _add_checkpoint(t: Target) -> Request:
     return {"path": "/witness/add-checkpoint", "content": body}
 
 
+_subscriptions: dict[tuple[int, int, str], int] = {}
+
+
+def _subscription(t: Target, purpose: str) -> int:
+    """A webhook subscription of the targeted licensee (one per world and purpose)."""
+    key = (id(t.world), t.lic.id, purpose)
+    if key not in _subscriptions:
+        owner = Principal(f"matrix {t.lic.name}", "licensee", licensee_id=t.lic.id)
+        with t.world.database.transaction() as session:
+            made, _ = add_subscription(
+                session, owner, url=f"http://127.0.0.1:9/{purpose.replace(' ', '-')}"
+            )
+        _subscriptions[key] = made.id
+    return _subscriptions[key]
+
+
 _no_contributors = _leaks(lambda t: ['"contributions"'])
 _other_decision = _leaks(lambda t: [t.lic.decision])
 
@@ -969,6 +985,37 @@ OPS: dict[str, Op] = {
     "GET /log/tile/{level}/{path}": Op(
         "OOOOOOOOO", lambda t: {"path": f"/log/tile/0/{_tile_path(t)}"}
     ),
+    # ---------------------------------------------------------------- revocation feed
+    "GET /api/v1/changes": Op(
+        "UFOFFFFFF",
+        lambda t: {"path": "/api/v1/changes", "params": {"licensee_id": t.lic.id}},
+        owner="lic",
+    ),
+    "POST /api/v1/webhooks": Op(
+        "UFFFFFFFF",
+        lambda t: {
+            "path": "/api/v1/webhooks",
+            "json": {"url": "http://127.0.0.1:9/matrix", "licensee_id": t.lic.id},
+        },
+        owner="lic",
+    ),
+    "GET /api/v1/webhooks": Op(
+        "UFFFFFFFF",
+        lambda t: {"path": "/api/v1/webhooks", "params": {"licensee_id": t.lic.id}},
+        owner="lic",
+    ),
+    "DELETE /api/v1/webhooks/{subscription_id}": Op(
+        "UFFFFFFFF",
+        lambda t: {"path": f"/api/v1/webhooks/{_subscription(t, 'to delete')}"},
+        hides=True,
+        owner="lic",
+    ),
+    "GET /api/v1/webhooks/{subscription_id}/deliveries": Op(
+        "UFFFFFFFF",
+        lambda t: {"path": f"/api/v1/webhooks/{_subscription(t, 'to list')}/deliveries"},
+        hides=True,
+        owner="lic",
+    ),
     # ---------------------------------------------------------------- labels
     "POST /api/v1/label": Op(
         "UFFFFFFFF",
@@ -1029,6 +1076,12 @@ OPS: dict[str, Op] = {
             },
         },
         owner="lic",
+    ),
+    # Any CMO's admin runs an ended period from the log (one no one has run: the first admin
+    # runs it, the second finds it unchanged); a run covers every CMO, so no tenant to aim at.
+    "POST /api/v1/remuneration/runs": Op(
+        "UFFFFOOFF",
+        lambda t: {"path": "/api/v1/remuneration/runs", "json": {"period": "2025-Q4"}},
     ),
     "GET /api/v1/remuneration/runs/{period}": Op(
         "UFOPPPPFF",

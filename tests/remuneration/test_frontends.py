@@ -116,7 +116,7 @@ def test_api_from_tariff_to_statement(
 
     page = client.get(f"/remuneration/2026-Q3/licensee/{ex.licensee}", headers=melodia)
     assert page.status_code == 200
-    assert "<svg" in page.text and "16173.84 SEK" in page.text
+    assert "<svg" in page.text and "16,173.84 SEK" in page.text
     assert client.get(f"/remuneration/2026-Q3/licensee/{ex.licensee}").status_code == 403
     assert "2026-Q3" in client.get("/remuneration").text
 
@@ -240,6 +240,6 @@ def test_cli_runs_a_period_from_a_usage_file(
         "--output",
         str(page),
     )
-    assert code == 0 and "<svg" in page.read_text() and "7477.33 SEK" in page.read_text()
+    assert code == 0 and "<svg" in page.read_text() and "7,477.33 SEK" in page.read_text()
     code, out = _cli("remuneration", "statements", "list", "2026-Q3", "--kind", "cmo")
     assert code == 0 and "SAMI" in out

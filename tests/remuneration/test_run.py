@@ -130,12 +130,14 @@ def test_a_failed_run_leaves_nothing(
         assert _count(database, model) == 0
 
 
-def test_only_the_operator_runs_a_period(
+def test_only_the_operator_runs_a_period_from_a_usage_file(
     database: Database, settings: Settings, example: Example
 ) -> None:
+    """A CMO's admin runs from the log only (``test_run_access.py``), never from a file."""
     admin = Principal("sami", "cmo-admin", cmo_id=example.sami)
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden, match=r"only the local operator may run .* from a usage file"):
         run_period(database, settings, admin, "2026-Q3", usage=example_usage(example))
+    assert _count(database, DistributionRun) == 0
 
 
 def test_bad_revenue_reports_are_refused(database: Database, example: Example) -> None:

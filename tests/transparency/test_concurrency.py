@@ -52,3 +52,29 @@ def test_parallel_batches_serialise_into_one_tree(database: Database, settings: 
     head = verify_checkpoint(checkpoint(database, settings).note, verifier_key(settings))
     assert head.size == expected
     assert head.root == root_hash(memory_nodes([bytes(r[1]) for r in rows]), expected)
+
+
+def test_first_readers_of_an_empty_log_agree_on_its_checkpoint(
+    database: Database, settings: Settings
+) -> None:
+    """Several workers reading an empty log's checkpoint at once all get the one size-0
+    checkpoint (each signing and storing its own would collide)."""
+    notes: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def reader() -> None:
+        try:
+            start.wait()
+            notes.append(checkpoint(database, settings).note)
+        except BaseException as error:  # reported below, in the test thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert len(set(notes)) == 1
+    assert verify_checkpoint(notes[0], verifier_key(settings)).size == 0

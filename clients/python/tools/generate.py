@@ -38,6 +38,8 @@ RETRY_SAFE_POSTS = frozenset(
         "log.batches.declare",
         "log.verify",
         "label.inspect",
+        # A run of a period is the same run again, or a conflict: never a second run.
+        "remuneration.runs.create",
     }
 )
 
@@ -262,7 +264,11 @@ def render(doc: dict[str, Any], is_async: bool = False) -> str:
         ]
     for op in ops if not is_async else []:
         retry = op.method in {"GET", "HEAD", "PUT", "DELETE"} or op.op_id in RETRY_SAFE_POSTS
-        files = tuple(p.name for p in op.body_params if p.annotation.startswith("FileInput"))
+        files = tuple(
+            p.name
+            for p in op.body_params
+            if p.annotation.startswith(("FileInput", "builtins.list[FileInput]"))
+        )
         out += [
             f"    {op.op_id!r}: Operation(",
             f"        {op.op_id!r}, {op.method!r}, {op.path!r},",

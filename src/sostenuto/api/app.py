@@ -11,6 +11,7 @@ from sostenuto import __version__
 from sostenuto.api import contract, docs, problems
 from sostenuto.api._routing import api_routes
 from sostenuto.api.deps import require_signed_in
+from sostenuto.api.idempotency import IdempotencyMiddleware
 from sostenuto.api.responses import FastJSONResponse
 from sostenuto.api.routes import ROUTERS, standards
 from sostenuto.settings import Settings
@@ -34,6 +35,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     problems.install(app)
+    app.add_middleware(IdempotencyMiddleware, database=lambda: app.state.database)
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(standards.router)
@@ -45,6 +47,14 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     docs.install(app)
     _document_errors(app)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application as each worker process of ``serve --workers N`` builds it: settings
+    from the environment (and ``.env``), as the parent process read them."""
+    from sostenuto.settings import get_settings
+
+    return create_app(get_settings())
 
 
 def _document_errors(app: FastAPI) -> None:

@@ -434,6 +434,33 @@ OPERATIONS: dict[str, Operation] = {
         "Submit a checkpoint to this witness (C2SP tlog-witness)",
         errors=(403, 404),
     ),
+    # ------------------------------------------------------------------ changes
+    "GET /api/v1/changes": _op(
+        "changes.list",
+        "Read a licensee's revocation feed",
+        errors=(403,),
+    ),
+    "POST /api/v1/webhooks": _op(
+        "webhooks.add",
+        "Subscribe a URL to the revocation feed",
+        errors=(404, 409),
+        example={"url": "https://ml.example/hooks/sostenuto"},
+    ),
+    "GET /api/v1/webhooks": _op(
+        "webhooks.list",
+        "List a licensee's webhook subscriptions",
+        "The active subscriptions, without their secrets.",
+    ),
+    "DELETE /api/v1/webhooks/{subscription_id}": _op(
+        "webhooks.delete",
+        "Delete a webhook subscription",
+        "Nothing more is delivered to it; its deliveries stay listable.",
+    ),
+    "GET /api/v1/webhooks/{subscription_id}/deliveries": _op(
+        "webhooks.deliveries.list",
+        "List a subscription's deliveries",
+        "Newest first, each with its attempts (when, the receiver's status or the error).",
+    ),
     # ------------------------------------------------------------------ label
     "POST /api/v1/label": _op(
         "label.apply",
@@ -489,6 +516,12 @@ OPERATIONS: dict[str, Operation] = {
             "currency": "EUR",
             "revenue_minor": 12500000,
         },
+    ),
+    "POST /api/v1/remuneration/runs": _op(
+        "remuneration.runs.create",
+        "Run an ended period's distribution from the log",
+        errors=(409,),
+        example={"period": "2026-Q3"},
     ),
     "GET /api/v1/remuneration/runs/{period}": _op(
         "remuneration.runs.show",

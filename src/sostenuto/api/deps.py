@@ -204,3 +204,17 @@ RequestDecider = Annotated[
 AuditorOnly = Annotated[
     Principal, Depends(role_gate("log.cosign", does="hand over witness cosignatures"))
 ]
+# The revocation feed: a licensee's own, or any licensee's for an auditor.
+ChangesReader = Annotated[
+    Principal, Depends(role_gate("changes.read", does="read a licensee's revocation feed"))
+]
+# Webhook subscriptions and their deliveries: the licensee's own.
+WebhookManager = Annotated[
+    Principal,
+    Depends(role_gate("webhook.manage", does="manage a licensee's webhook subscriptions")),
+]
+# Starting a distribution run from the log: any CMO's admin (the run covers every CMO).
+RunStarter = Annotated[
+    Principal,
+    Depends(role_gate("remuneration.run-from-log", does="run a distribution from the log's usage")),
+]

@@ -168,6 +168,12 @@ POLICY: Final[Mapping[str, Rule]] = {
         licensee=OWN,
     ),
     "log.cosign": _rule("hand over a witness cosignature", auditor=ANY),
+    # The revocation feed: which of a licensee's declared files consent changes put out of use.
+    "changes.read": _rule("read a licensee's revocation feed", licensee=OWN, auditor=ANY),
+    "webhook.manage": _rule(
+        "make, list and delete a licensee's webhook subscriptions and see their deliveries",
+        licensee=OWN,
+    ),
     "summary.read": _everyone("read a model's public training-content summary"),
     "summary.annex.read": _rule(
         "read the per-performer annex of a training summary",
@@ -186,6 +192,13 @@ POLICY: Final[Mapping[str, Rule]] = {
     "distribution-rule.set": _rule("set a CMO's distribution weights", cmo_admin=OWN),
     "revenue.report": _rule("report revenue under a licence", cmo_admin=OWN, licensee=OWN),
     "remuneration.run": _operator("run a distribution"),
+    # A run is fixed by the log's usage and the stored tariffs (the same inputs change
+    # nothing; other inputs are refused), so any CMO's admin may start one for a period that
+    # has ended. A usage file and a correction (replace) stay the operator's.
+    "remuneration.run-from-log": _rule(
+        "run a distribution of an ended period from the transparency log's usage",
+        cmo_admin=ANY,
+    ),
     "remuneration.run.read": _rule(
         "read a distribution run's totals for a CMO or a licensee",
         cmo_admin=OWN,
@@ -203,6 +216,19 @@ POLICY: Final[Mapping[str, Rule]] = {
     # ---------------------------------------------------------------- voice
     "voiceprint.enrol": _rule("enrol a performer's voice", cmo_admin=REPRESENTED),
     "voiceprint.read": _rule("see a performer's voiceprints", cmo_admin=REPRESENTED, auditor=ANY),
+    "voiceprint.read-own": _rule("see whether one's own voice is enrolled", performer=OWN),
+    # Which recordings are a performer's is not public, so neither is where they were used.
+    "performer.usage": _rule(
+        "see where a performer's recordings and voice were declared used",
+        performer=OWN,
+        auditor=ANY,
+    ),
+    # The office's view of the same, for the recordings and members of its repertoire.
+    "repertoire.usage": _rule(
+        "see where a CMO's recordings and members were declared used",
+        cmo_admin=OWN_OR_REPRESENTED,
+        auditor=ANY,
+    ),
     "voice.screen": _rule(
         "screen a file for enrolled voices (the report is stored)",
         cmo_admin=ANY,

@@ -36,6 +36,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo data set first.")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default 1). Several share one database: use PostgreSQL"
+            " (docs/deploy.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API and web pages."""
     _context.local_only("serve", "it serves this machine's database")
@@ -53,8 +62,17 @@ def serve(
         env_file = write_token_env(settings.data_dir / "demo-tokens.env", tokens)
         console.print(f"[bold]Demo data loaded.[/bold] Tokens (also in {env_file}):")
         print_json(tokens)
-    app = create_app(settings, database)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers == 1:
+        uvicorn.run(create_app(settings, database), **bind)  # type: ignore[arg-type]
+        return
+    if database.is_sqlite:
+        err_console.print(
+            f"[yellow]{workers} workers on SQLite: writers queue on one file lock; use"
+            " PostgreSQL for concurrent service (docs/deploy.md).[/yellow]"
+        )
+    # Each worker builds the application from the same settings (environment and .env).
+    uvicorn.run("sostenuto.api.app:app_from_environment", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
 
 
 def _variable(key: str) -> str:

@@ -359,3 +359,41 @@ def entries_command(
         with _context.database().reader() as session:
             page = plain(list_entries(session, **asked))
     emit(page, title="Log entries")
+
+
+@log_app.command("changes")
+def changes_command(
+    since: Annotated[
+        int, typer.Option("--since", help="The checkpoint (log size) the last call gave.")
+    ] = 0,
+    licensee: Annotated[
+        int | None, typer.Option("--licensee", help="Licensee id (default: the token's).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Consent changes a page.")] = 100,
+) -> None:
+    """The revocation feed: declared files that consent changes since --since put out of
+    use, per manifest, and the checkpoint to pass next time."""
+    asked: dict[str, Any] = {"since": since, "licensee_id": licensee, "limit": limit}
+    if (api := _context.remote()) is not None:
+        feed = api.call("changes.list", query=asked)
+    else:
+        from sostenuto.declarations import changes_since
+
+        feed = changes_since(_context.database(), _context.principal(), **asked).as_json()
+    if _context.json_output():
+        print_json(feed)
+        return
+    # The table names each file and when; --json gives hashes, decisions and reasons too.
+    rows = [
+        {
+            "manifest": manifest["name"],
+            "isrc": item["isrc"],
+            "recording": item["recording_id"],
+            "from": item["from"],
+            "change": item["change_index"],
+        }
+        for manifest in feed["manifests"]
+        for item in manifest["revoked"]
+    ]
+    summary = {key: feed[key] for key in ("licensee_id", "since", "checkpoint", "more")}
+    emit({"items": rows, "changes": len(feed["changes"]), **summary}, title="Revoked files")

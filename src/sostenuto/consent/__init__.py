@@ -16,6 +16,7 @@ from sostenuto.consent._cedar import (
     disagreements,
     evaluate_with_cedar,
 )
+from sostenuto.consent._counts import decision_counts
 from sostenuto.consent._decide import (
     decide,
     decide_batch,
@@ -38,7 +39,16 @@ from sostenuto.consent._jurisdictions import (
     set_jurisdiction,
 )
 from sostenuto.consent._listing import DecisionListing, list_decisions
+from sostenuto.consent._lookups import (
+    MAX_LOOKUP_LINES,
+    IsrcLookup,
+    LookupLine,
+    get_isrc_lookup,
+    look_up_isrcs,
+    parse_isrc_csv,
+)
 from sostenuto.consent._odrl import PROFILE_PATH, profile_document
+from sostenuto.consent._overview import ReservationOverview, Statement, reservation_overview
 from sostenuto.consent._requests import (
     RequestView,
     apply_request,
@@ -70,6 +80,7 @@ from sostenuto.consent._types import (
 __all__ = [
     "CONDITIONS",
     "FORMATS",
+    "MAX_LOOKUP_LINES",
     "PROFILE_PATH",
     "SCOPES",
     "Basis",
@@ -78,10 +89,14 @@ __all__ = [
     "CedarPolicySet",
     "DecisionListing",
     "DecisionResult",
+    "IsrcLookup",
     "JurisdictionView",
+    "LookupLine",
     "RequestView",
+    "ReservationOverview",
     "RuleView",
     "Snapshot",
+    "Statement",
     "apply_request",
     "cedar_policies",
     "check_may_speak_for",
@@ -90,6 +105,7 @@ __all__ = [
     "decide",
     "decide_batch",
     "decide_performer",
+    "decision_counts",
     "decline_request",
     "disagreements",
     "evaluate_with_cedar",
@@ -97,6 +113,7 @@ __all__ = [
     "forget_snapshots",
     "get_decision",
     "get_decisions",
+    "get_isrc_lookup",
     "get_request",
     "get_rule",
     "import_content_usage",
@@ -105,8 +122,10 @@ __all__ = [
     "list_requests",
     "list_rules",
     "load_jurisdictions",
+    "look_up_isrcs",
     "opt_out",
     "parse_content_usage",
+    "parse_isrc_csv",
     "permit",
     "profile_document",
     "prohibit",
@@ -114,6 +133,7 @@ __all__ = [
     "recording_content_usage",
     "representing_cmos",
     "request_change",
+    "reservation_overview",
     "revoke_rule",
     "set_jurisdiction",
     "tdm_policy_of",

@@ -8,9 +8,22 @@ manifest's model, permitted, and still holds today) before appending with the lo
 ``consent-change`` entries; :func:`training_summary` fills the summary's annex with the uses
 of the cited decisions. The front ends call these; ``sostenuto.transparency.declare`` stays
 for entries that cite no decision.
+
+The revocation feed (:func:`changes_since`) tells a licensee which files of its declared
+manifests a consent change has since put out of use, and from when; webhook subscriptions
+(:func:`add_subscription`) receive the same, signed, as each change is appended.
 """
 
+from sostenuto.declarations._changes import Feed, changes_since
 from sostenuto.declarations._declare import declare, declare_batch, training_summary
+from sostenuto.declarations._deliveries import (
+    DeliveryPolicy,
+    notify_changes,
+    set_delivery_policy,
+    wait_for_deliveries,
+)
+from sostenuto.declarations._recent import recent_narrowing_changes
+from sostenuto.declarations._repertoire_usage import uses_of_member, uses_of_recording
 from sostenuto.declarations._rules import (
     change_kind,
     consent_change_payload,
@@ -18,14 +31,42 @@ from sostenuto.declarations._rules import (
     publish_rule_change,
     rule_with_entry,
 )
+from sostenuto.declarations._signing import signature, signed_headers
+from sostenuto.declarations._usage import SCANNED, Use, uses_of_performer
+from sostenuto.declarations._webhooks import (
+    Subscription,
+    add_subscription,
+    delete_subscription,
+    list_deliveries,
+    list_subscriptions,
+)
 
 __all__ = [
+    "SCANNED",
+    "DeliveryPolicy",
+    "Feed",
+    "Subscription",
+    "Use",
+    "add_subscription",
     "change_kind",
+    "changes_since",
     "consent_change_payload",
     "declare",
     "declare_batch",
+    "delete_subscription",
+    "list_deliveries",
+    "list_subscriptions",
+    "notify_changes",
     "publish_rule",
     "publish_rule_change",
+    "recent_narrowing_changes",
     "rule_with_entry",
+    "set_delivery_policy",
+    "signature",
+    "signed_headers",
     "training_summary",
+    "uses_of_member",
+    "uses_of_performer",
+    "uses_of_recording",
+    "wait_for_deliveries",
 ]

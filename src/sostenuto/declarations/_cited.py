@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -118,15 +118,17 @@ def _subject(decision: consent.DecisionResult) -> tuple[str, int]:
     raise IntegrityFailure(f"stored decision {decision.id} names no recording or performer")
 
 
-def _decide_today(
-    session: Session, found: dict[str, consent.DecisionResult]
-) -> tuple[dt.date, dict[tuple[Terms, str, int], consent.Basis]]:
-    """Every cited decision decided again for today, keyed by its terms and subject."""
+def decide_again(
+    session: Session,
+    decisions: Iterable[consent.DecisionResult],
+    on_date: dt.date,
+) -> dict[tuple[Terms, str, int], consent.Basis]:
+    """Each decision decided again as of ``on_date``, keyed by its terms and subject
+    (the batch engine for recordings, one call per performer)."""
     wanted: dict[tuple[Terms, str], set[int]] = defaultdict(set)
-    for decision in found.values():
+    for decision in decisions:
         kind, subject = _subject(decision)
         wanted[(_terms(decision), kind)].add(subject)
-    today = dt.datetime.now(dt.UTC).date()
     now: dict[tuple[Terms, str, int], consent.Basis] = {}
     for (terms, kind), subjects in wanted.items():
         licensee_id, use, territory, model_id = terms
@@ -138,7 +140,7 @@ def _decide_today(
                 recording_ids=sorted(subjects),
                 use=use,
                 territory=territory,
-                on_date=today,
+                on_date=on_date,
                 model_id=model_id,
                 store=False,
             )
@@ -153,7 +155,7 @@ def _decide_today(
                 performer_id=performer_id,
                 use=use,
                 territory=territory,
-                on_date=today,
+                on_date=on_date,
                 model_id=model_id,
                 store=False,
             )
@@ -164,7 +166,15 @@ def _decide_today(
                 tuple(result.licence_ids),
                 tuple(result.conditions),
             )
-    return today, now
+    return now
+
+
+def _decide_today(
+    session: Session, found: dict[str, consent.DecisionResult]
+) -> tuple[dt.date, dict[tuple[Terms, str, int], consent.Basis]]:
+    """Every cited decision decided again for today, keyed by its terms and subject."""
+    today = dt.datetime.now(dt.UTC).date()
+    return today, decide_again(session, found.values(), today)
 
 
 def check_citations(session: Session, citations: Sequence[Citation], *, several: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sostenuto.auth import Principal
 from sostenuto.declarations._cited import check_citations, decision_facts
+from sostenuto.declarations._deliveries import notify_changes
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.transparency import Receipt, append_prepared, prepare_batch
@@ -32,7 +33,17 @@ def declare_batch(
     if prepared.citations:
         with database.reader() as session:
             check_citations(session, prepared.citations, several=len(entries) > 1)
-    return append_prepared(database, settings, prepared.leaves)
+    receipts = append_prepared(database, settings, prepared.leaves)
+    # Consent changes a CMO declared by hand reach the webhooks as published rules do.
+    notify_changes(
+        database,
+        [
+            receipt.index
+            for (entry_type, _), receipt in zip(entries, receipts, strict=True)
+            if entry_type == "consent-change"
+        ],
+    )
+    return receipts
 
 
 def declare(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sostenuto import consent
 from sostenuto.auth import Principal
+from sostenuto.declarations._deliveries import notify_changes
 from sostenuto.errors import InvalidInput
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -86,9 +87,12 @@ def publish_rule_change(
     if cmo_id is None:
         return None
     # A consent-change cites no decision, so the log's own declare takes it as it is.
-    return declare(
+    receipt = declare(
         database, settings, principal, "consent-change", consent_change_payload(rule, cmo_id)
     )
+    # Committed: the webhooks whose licensees' declared files it touches are told.
+    notify_changes(database, [receipt.index])
+    return receipt
 
 
 def rule_with_entry(rule: consent.RuleView, receipt: Receipt | None) -> dict[str, Any]:

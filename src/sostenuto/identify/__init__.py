@@ -58,10 +58,23 @@ from sostenuto.identify._screen import (
 )
 from sostenuto.identify._shard_pool import RayShardPool
 from sostenuto.identify._shards import ShardedIndex, shard_of
+from sostenuto.identify._uploads import (
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_FILES,
+    UPLOAD_SUFFIXES,
+    UploadJob,
+    declare_upload,
+    get_upload_job,
+    start_upload_screening,
+    upload_report,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_FILES",
     "SAMPLE_RATE",
+    "UPLOAD_SUFFIXES",
     "ActiveThreshold",
     "Calibration",
     "FileResult",
@@ -76,6 +89,7 @@ __all__ = [
     "ScreenRequest",
     "ShardedIndex",
     "TrackInfo",
+    "UploadJob",
     "active_threshold",
     "calibrate_catalogue",
     "calibration_path",
@@ -84,10 +98,12 @@ __all__ = [
     "catalogue_threshold",
     "check_output",
     "compact_catalogue",
+    "declare_upload",
     "fingerprint_file",
     "fingerprint_samples",
     "fingerprinted_recordings",
     "get_screen_report",
+    "get_upload_job",
     "identify_file",
     "index_files",
     "list_corpus",
@@ -106,6 +122,8 @@ __all__ = [
     "screens_dir",
     "search",
     "shard_of",
+    "start_upload_screening",
     "store_fingerprint_row",
     "unregister_recording_audio",
+    "upload_report",
 ]

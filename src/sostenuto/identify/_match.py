@@ -9,8 +9,9 @@ score separates registered from unregistered audio. Hash votes only propose alig
 score comes from the reference peaks (other than the voting anchors) that reappear in the
 query, against the chance of that in each frequency row (the threshold is calibrated in
 docs/identify.md). Before a match is reported its chance is measured on decoy alignments
-and the score bounded family-wise for the query's length and the pitch hypothesis
-(_significance), so whole unregistered files are not flagged. A long query can hold several
+(over the window, and locally around the reported stretch) and the score bounded
+family-wise for the query's length and the pitch hypothesis (_significance), so whole
+unregistered files are not flagged. A long query can hold several
 registered recordings, or one recording twice: up to three separate alignments are reported
 per track.
 """
@@ -34,6 +35,7 @@ from sostenuto.identify._significance import (
     decoy_shifts,
     duration_discount,
     hypothesis_discount,
+    local_decoy_shifts,
     pooled_bias,
 )
 
@@ -223,6 +225,19 @@ class _Occupancy:
             hits[k], chance[k] = float(hit.sum()), float(p.sum())
         return pooled_bias(hits, chance)
 
+    def local_bias(
+        self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64], *, pitch_exact: bool
+    ) -> float:
+        """The same, for a stretch's points moved by the local decoy shifts (not circular:
+        points moved out of the query are left out)."""
+        shifts = local_decoy_shifts()
+        hits = np.zeros(shifts.size)
+        chance = np.zeros(shifts.size)
+        for k, shift in enumerate(shifts):
+            hit, p, _ = self.lookup(times + shift, bins, pitch_exact=pitch_exact)
+            hits[k], chance[k] = float(hit.sum()), float(p.sum())
+        return pooled_bias(hits, chance)
+
     def nearest_frames(
         self, times: npt.NDArray[np.int64], bins: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
@@ -250,6 +265,7 @@ class _Verified:
     query_span: tuple[float, float]  # frames
     reference_span: tuple[float, float]  # frames
     agreement: Agreement
+    points: tuple[int, int] = (0, 0)  # the stretch's points, as a slice of the window's
 
 
 def _pitch_exact(scale: float) -> bool:
@@ -324,7 +340,7 @@ def _verify(
     hit, chance, inside = occupancy.lookup(q_t, q_f, pitch_exact=exact)
     if hit.size == 0:
         return None
-    points = _Points(hit, chance, r_t[inside], q_t[inside])
+    points = _Points(hit, chance, r_t[inside], q_t[inside], q_f[inside])
     # Family-wise: more calibration-length windows in the query, or a pitch hypothesis
     # picked among several, are more chances to line up.
     discount = duration_discount(occupancy.seconds) + hypothesis_discount(
@@ -337,6 +353,15 @@ def _verify(
     bias = occupancy.decoy_bias(q_t[inside], q_f[inside], pitch_exact=exact)
     if bias > 1.0:
         best = _best_stretch(points, np.minimum(points.chance * bias, 1.0), discount)
+    # And on the reported stretch alone, moved locally (a shared chord or drone, _significance).
+    if best.score + discount >= DECOY_FLOOR:
+        lo, hi = best.points
+        local = occupancy.local_bias(
+            points.query_times[lo:hi], points.query_bins[lo:hi], pitch_exact=exact
+        )
+        if local > bias:
+            bias = local
+            best = _best_stretch(points, np.minimum(points.chance * bias, 1.0), discount)
     if best.agreement.agreement < MIN_AGREEMENT:
         return replace(best, score=min(best.score, 0.0))
     return best
@@ -350,6 +375,7 @@ class _Points:
     chance: npt.NDArray[np.float64]  # modelled
     ref_times: npt.NDArray[np.int32]
     query_times: npt.NDArray[np.int64]
+    query_bins: npt.NDArray[np.int64]
 
 
 def _best_stretch(points: _Points, chance: npt.NDArray[np.float64], discount: float) -> _Verified:
@@ -383,6 +409,7 @@ def _best_stretch(points: _Points, chance: npt.NDArray[np.float64], discount: fl
                 query_span=(float(points.query_times[lo_]), float(points.query_times[hi_ - 1])),
                 reference_span=(float(points.ref_times[lo_]), float(points.ref_times[hi_ - 1])),
                 agreement=agreement_of(hit[lo_:hi_], chance[lo_:hi_], points.query_times[lo_:hi_]),
+                points=(lo_, hi_),
             )
     assert best is not None
     return best

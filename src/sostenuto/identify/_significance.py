@@ -12,6 +12,14 @@ that before a match is reported:
   modelled chance is the model's bias for this query and this reference; the chance of the
   real alignment is multiplied by it (never divided). A true alignment keeps its lead over
   its decoys; a chance one, found because the two pieces share a key or a pulse, does not.
+- **Local decoys.** The reported stretch's own peaks are moved by a fraction of a second to
+  two seconds, within the query. A true alignment is tied to its moment: moved, its hits fall
+  to chance. Two pieces that only share a held chord or a drone at some pitch are not: the
+  chord is still there a second later, and the moved peaks hit about as often (whole
+  unregistered tracks flagged at 8-13 over 2-9 s runs at +1 semitone, whose local decoys
+  found 40-100 % of their hits). Their bias, measured on the stretch alone, corrects its
+  chance the same way; the global decoys, spread over the whole window, cannot see a short
+  stretch.
 - **Family-wise bound.** A query longer than the excerpts the threshold was calibrated on
   holds more places for chance to line up: the score is reduced by ``log10`` of the number
   of calibration-length windows it holds, and an alignment away from unit pitch and scale by
@@ -41,6 +49,9 @@ PITCH_HYPOTHESES = 7
 # Time shifts of the decoys, in seconds (not multiples of each other, so a repeating bar or
 # beat lines up with few of them); each circular within the query.
 DECOY_SECONDS = (1.37, -1.91, 2.83, -3.59, 4.71, -5.53, 6.67, -7.79)
+# Local decoys of the reported stretch, in seconds: not circular (moved peaks that leave the
+# query are dropped), not multiples of each other, none a whole beat of common tempos.
+LOCAL_DECOY_SECONDS = (0.29, -0.43, 0.61, -0.83, 1.07, -1.31, 1.73, -2.11)
 # Below this raw evidence an alignment can only lose by the decoy check: it is not made.
 DECOY_FLOOR = 3.0
 # An alignment must find this share of its peaks beyond chance to be reported at all: true
@@ -66,6 +77,14 @@ def decoy_shifts(frames: int) -> npt.NDArray[np.int64]:
         shifts = shifts % frames
     kept: npt.NDArray[np.int64] = shifts[shifts != 0]
     return kept
+
+
+def local_decoy_shifts() -> npt.NDArray[np.int64]:
+    """The local decoy shifts in frames."""
+    shifts: npt.NDArray[np.int64] = np.rint(np.array(LOCAL_DECOY_SECONDS) / FRAME_SECONDS).astype(
+        np.int64
+    )
+    return shifts
 
 
 def pooled_bias(

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import fft as sfft
 from scipy import signal, special
 from scipy.ndimage import uniform_filter1d
 
@@ -303,35 +304,42 @@ def embed(
     return np.clip(marked, -1.0, 1.0).astype(np.float32), EmbedReport(snr, used)
 
 
-def _features(mono16: npt.NDArray[np.float64], offset: int) -> npt.NDArray[np.float64]:
-    frames = _frames(mono16, offset)
-    if frames.shape[0] == 0:
-        return np.zeros((0, BINS))
-    spectrum = np.fft.rfft(frames, axis=1)
+def _offset_features(mono16: npt.NDArray[np.float64]) -> list[npt.NDArray[np.float32]]:
+    """The detector's features at each of the SUB_OFFSETS sub-hop offsets.
+
+    One STFT on a hop of HOP / SUB_OFFSETS holds every offset's frames (offset ``o`` is
+    every SUB_OFFSETS-th row from row ``o``), and float32 halves the memory traffic: the
+    unscaled stage costs a third less than eight separate float64 STFTs, for the same
+    features to within 1e-5 of their spread.
+    """
+    hop = HOP // SUB_OFFSETS
+    if mono16.size < FRAME:
+        return []
+    view = np.lib.stride_tricks.sliding_window_view(mono16.astype(np.float32), FRAME)[::hop]
+    frames = view * _window().astype(np.float32)
     margin = 4
-    magnitude = np.abs(spectrum[:, LOW_BIN - margin : HIGH_BIN + margin])
-    band = np.log(magnitude + _EPS)
+    magnitude = np.abs(sfft.rfft(frames, axis=1)[:, LOW_BIN - margin : HIGH_BIN + margin])
+    band = np.log(magnitude + np.float32(_EPS))
     # Remove the spectral envelope (along frequency) and steady partials (along time).
     detail = band - uniform_filter1d(band, size=2 * margin + 1, axis=1, mode="nearest")
     detail = detail[:, margin:-margin]
-    if TIME_SMOOTH > 1:
-        detail -= uniform_filter1d(detail, size=TIME_SMOOTH, axis=0, mode="nearest")
-    scale = float(np.median(np.abs(detail))) * 1.4826 + 1e-12
-    clipped = np.clip(detail / scale, -3.0, 3.0)
-    # Cells near the file's own noise floor (per-bin 10th percentile of power) carry mostly
-    # noise after an attack such as added white noise: weigh each cell by its local power
-    # over that floor so they count less. The sync z-score is normalised over all shifts, so
-    # this leaves the false-alarm bound as it was.
     power = magnitude[:, margin:-margin] ** 2
-    floor = column_percentile(power, 10.0) + 1e-20
-    local = uniform_filter1d(
-        uniform_filter1d(power, size=MASK_WIDTH, axis=1, mode="nearest"),
-        size=3,
-        axis=0,
-        mode="nearest",
-    )
-    weighted: npt.NDArray[np.float64] = clipped * (local / (local + FLOOR_WEIGHT * floor))
-    return weighted
+    across = uniform_filter1d(power, size=MASK_WIDTH, axis=1, mode="nearest")
+    features = []
+    for offset in range(SUB_OFFSETS):
+        rows = np.ascontiguousarray(detail[offset::SUB_OFFSETS])
+        if TIME_SMOOTH > 1:
+            rows -= uniform_filter1d(rows, size=TIME_SMOOTH, axis=0, mode="nearest")
+        scale = float(np.median(np.abs(rows))) * 1.4826 + 1e-12
+        clipped = np.clip(rows / np.float32(scale), -3.0, 3.0)
+        # Cells near the file's own noise floor (per-bin 10th percentile of power) carry
+        # mostly noise after an attack such as added white noise: weigh each cell by its
+        # local power over that floor so they count less. The sync z-score is normalised
+        # over all shifts, so this leaves the false-alarm bound as it was.
+        floor = column_percentile(power[offset::SUB_OFFSETS], 10.0) + np.float32(1e-20)
+        local = uniform_filter1d(across[offset::SUB_OFFSETS], size=3, axis=0, mode="nearest")
+        features.append(clipped * (local / (local + np.float32(FLOOR_WEIGHT) * floor)))
+    return features
 
 
 def column_percentile(values: npt.NDArray[Any], q: float) -> npt.NDArray[Any]:
@@ -347,7 +355,7 @@ def column_percentile(values: npt.NDArray[Any], q: float) -> npt.NDArray[Any]:
     return result
 
 
-def _fold(features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _fold(features: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
     n = features.shape[0]
     reps = -(-n // PERIOD)
     padded = np.zeros((reps * PERIOD, BINS))
@@ -435,8 +443,7 @@ def _detect_unscaled(x: npt.NDArray[np.float64]) -> Detection:
     sync_fft = np.fft.rfft(pattern.sync, axis=0)
     folds: list[npt.NDArray[np.float64]] = []
     scores: list[npt.NDArray[np.float64]] = []
-    for o in range(SUB_OFFSETS):
-        feats = _features(x, o * HOP // SUB_OFFSETS)
+    for feats in _offset_features(x):
         if feats.shape[0] < 8:
             continue
         folded = _fold(feats)

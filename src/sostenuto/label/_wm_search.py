@@ -108,8 +108,10 @@ def _bin_map(frequency: float) -> npt.NDArray[np.float32]:
 
 @lru_cache(maxsize=1)
 def _plan() -> list[tuple[float, tuple[float, ...], npt.NDArray[np.complex64]]]:
-    """Per time stretch: its frequency factors and the sync pattern's transform seen on the
-    query's bins for each (S W), laid out (frequency bin k, query bin, factor) for matmul."""
+    """Per time stretch: its frequency factors and the conjugate of the sync pattern's
+    transform seen on the query's bins for each (conj(S W)), laid out (frequency bin k,
+    query bin, factor) for matmul. Conjugated here so that the search conjugates the small
+    products, conj(F) (S W) = conj(F conj(S W)), rather than every folded transform F."""
     sync = _sync_spectrum()
     by_stretch: dict[float, list[float]] = {}
     for stretch, frequency in hypotheses():
@@ -117,7 +119,7 @@ def _plan() -> list[tuple[float, tuple[float, ...], npt.NDArray[np.complex64]]]:
     plan = []
     for stretch, frequencies in by_stretch.items():
         warped = np.stack([sync @ _bin_map(f) for f in frequencies], axis=2)
-        plan.append((stretch, tuple(frequencies), np.ascontiguousarray(warped)))
+        plan.append((stretch, tuple(frequencies), np.ascontiguousarray(np.conj(warped))))
     return plan
 
 
@@ -151,19 +153,27 @@ def fine_features(mono16: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
     return np.ascontiguousarray(weighted, dtype=np.float32)
 
 
+@lru_cache(maxsize=512)
 def _rows(count: int, stretch: float, phase: int) -> npt.NDArray[np.int64]:
     """Fine rows standing for nominal frames 0, 1, ... under a time stretch and phase."""
     frames = int((count - 1 - phase) / (stretch * FINE)) + 1
     rows = np.rint(np.arange(frames) * (stretch * FINE) + phase).astype(np.int64)
     inside: npt.NDArray[np.int64] = rows[rows < count]
+    inside.setflags(write=False)  # cached: shared by every search of this length
     return inside
 
 
 def _folded(
-    features: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]
+    features: npt.NDArray[np.float32],
+    rows: npt.NDArray[np.int64],
+    out: npt.NDArray[np.float32] | None = None,
 ) -> npt.NDArray[np.float32]:
-    folded = np.zeros((wm.PERIOD, features.shape[1]), dtype=np.float32)
-    for start in range(0, rows.size, wm.PERIOD):
+    """The rows summed modulo the period (into ``out`` when given: one (PERIOD, Q) array)."""
+    folded = np.empty((wm.PERIOD, features.shape[1]), dtype=np.float32) if out is None else out
+    head = rows[: wm.PERIOD]
+    np.take(features, head, axis=0, out=folded[: head.size])
+    folded[head.size :] = 0.0
+    for start in range(wm.PERIOD, rows.size, wm.PERIOD):
         part = rows[start : start + wm.PERIOD]
         folded[: part.size] += features[part]
     return folded
@@ -178,15 +188,16 @@ def search(mono16: npt.NDArray[np.float64]) -> SearchResult | None:
     # Per phase count: (hypothesis, phase x shift) tables and their (stretch, factor) labels.
     tables: dict[int, list[npt.NDArray[np.float64]]] = {}
     labels: dict[int, list[tuple[float, float]]] = {}
+    fold = np.empty((wm.PERIOD, _Q), dtype=np.float32)  # reused by every fold
     for stretch, frequencies, warped in _plan():
         count_phases = phases(stretch)
-        # (k, phase, query bin): the conjugate transform of each phase's folded features.
+        # (k, phase, query bin): the transform of each phase's folded features.
         transforms = np.zeros((wm.PERIOD // 2 + 1, count_phases, _Q), dtype=np.complex64)
         for p in range(count_phases):
             rows = _rows(count, stretch, p * FINE // count_phases)
             if rows.size >= 8:
-                transforms[:, p] = np.conj(sfft.rfft(_folded(features, rows), axis=0))
-        products = np.matmul(transforms, warped)  # (k, phase, factor)
+                transforms[:, p] = sfft.rfft(_folded(features, rows, fold), axis=0)
+        products = np.conj(np.matmul(transforms, warped))  # (k, phase, factor)
         table = sfft.irfft(products, n=wm.PERIOD, axis=0)  # (shift, phase, factor)
         tables.setdefault(count_phases, []).append(table.reshape(-1, len(frequencies)).T)
         labels.setdefault(count_phases, []).extend((stretch, f) for f in frequencies)

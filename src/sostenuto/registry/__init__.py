@@ -10,6 +10,7 @@ from sostenuto.registry._audio import add_recording_with_audio, attach_audio
 from sostenuto.registry._audit_view import list_audit, page_audit
 from sostenuto.registry._cmos import add_agreement, add_cmo, list_agreements, list_cmos
 from sostenuto.registry._common import resolve_cmo, resolve_licensee, resolve_recording
+from sostenuto.registry._counts import count_members, count_recordings
 from sostenuto.registry._import import FORMATS, ImportReport, import_catalogue, write_row_errors
 from sostenuto.registry._licensing import (
     add_licensee,
@@ -92,6 +93,8 @@ __all__ = [
     "attach_audio",
     "check_sha256",
     "confirm_mandate",
+    "count_members",
+    "count_recordings",
     "end_mandate",
     "file_sha256",
     "format_isrc",

@@ -13,7 +13,7 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -173,6 +173,7 @@ def import_catalogue(
     audio_root: str | Path | None = None,
     workers: int | None = None,
     settings: Settings | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` into ``cmo_id``'s catalogue; bad rows are reported and skipped.
 
@@ -183,6 +184,9 @@ def import_catalogue(
     when ``audio_root`` is given (a local import; a server never reads paths a client
     names), fingerprinted in ``workers`` processes into ``settings``' catalogue, and a
     recording whose audio cannot be read is a row error and is not written.
+
+    ``on_progress(bytes_read, size)`` is called after each committed chunk (for pages that
+    show an import as it runs).
     """
     principal.require_cmo(cmo_id)
     path = Path(path)
@@ -251,6 +255,8 @@ def import_catalogue(
                 _commit_chunk(connection, principal, cmo_id, chunk, performers, report, path)
             if bar is not None:
                 bar.update(task, completed=raw.tell())
+            if on_progress is not None:
+                on_progress(raw.tell(), size)
         if bar is not None:
             bar.update(task, completed=size)
     report.errors.sort(key=lambda error: error.line)

@@ -38,16 +38,19 @@ from sostenuto.registry._validate import (
 )
 
 RECORD_TEXT_LIMIT = 300
+_NAMED_FIELD = re.compile(r"invalid ([a-z_]+) ")
 ONE = Decimal(1).quantize(Decimal("0.000001"))
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A row that was skipped: its line in the file, why, and its text."""
+    """A row that was skipped: its line in the file, why, its text, and the column at fault
+    where one check names it."""
 
     line: int
     reason: str
     record: str | None = None
+    field: str | None = None
 
 
 @dataclass(slots=True)
@@ -87,6 +90,15 @@ class ParsedRow:
     @property
     def record(self) -> str:
         return _clip(self.raw if isinstance(self.raw, str) else ",".join(self.raw))
+
+
+def _field_of(error: SostenutoError) -> str | None:
+    """The column a check named in its error (its details, else "invalid <column> ...")."""
+    field = error.details.get("field")
+    if isinstance(field, str):
+        return field
+    named = _NAMED_FIELD.match(error.message)
+    return named.group(1) if named and named.group(1) in _ALL_COLUMNS else None
 
 
 def _clip(text: str) -> str:
@@ -395,7 +407,7 @@ def read_csv(raw: BinaryIO) -> Iterator[ParsedRow | RowError]:
             yield row
         except SostenutoError as error:
             last_raw = None
-            yield RowError(line, error.message, _clip(text))
+            yield RowError(line, error.message, _clip(text), _field_of(error))
         except (ValueError, ArithmeticError) as error:  # a value no check foresaw
             last_raw = None
             yield RowError(line, f"invalid value: {error}", _clip(text))
@@ -582,7 +594,7 @@ def _parse_ddex(obj: Any, line: int, record: str) -> ParsedRow | RowError:
     try:
         return _ddex_record(obj, line, record)
     except SostenutoError as error:
-        return RowError(line, error.message, record)
+        return RowError(line, error.message, record, _field_of(error))
     except (ValueError, ArithmeticError, TypeError, AttributeError, RecursionError) as error:
         # A shape no check foresaw: still this record's error, never the whole file's.
         return RowError(line, f"invalid SoundRecording: {_clip(str(error))}", record)

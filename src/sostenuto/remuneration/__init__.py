@@ -41,6 +41,17 @@ from sostenuto.remuneration._engine import (
     distribute,
     unlicensed_usage,
 )
+from sostenuto.remuneration._finance import (
+    FinanceTable,
+    finance_table,
+    format_amount,
+    major_units,
+    party_label,
+    recording_titles,
+    statement_csv_major,
+    statement_filename,
+    statement_pdf,
+)
 from sostenuto.remuneration._loader import LoggedEntry, load_usage, usage_from_entries
 from sostenuto.remuneration._money import (
     allocate,
@@ -52,8 +63,15 @@ from sostenuto.remuneration._money import (
     parse_percent_bp,
     rate_half_up,
 )
-from sostenuto.remuneration._period import Period, parse_period
-from sostenuto.remuneration._run import RunResult, compute, declare_statements, run_period
+from sostenuto.remuneration._period import Period, last_ended_quarter, parse_period
+from sostenuto.remuneration._run import (
+    RunResult,
+    check_run,
+    compute,
+    declare_statements,
+    run_period,
+)
+from sostenuto.remuneration._sources import money_by_source
 from sostenuto.remuneration._statements import (
     PARTY_KINDS,
     Names,
@@ -91,6 +109,7 @@ __all__ = [
     "Coverage",
     "Distribution",
     "EvidenceAttribution",
+    "FinanceTable",
     "FirstOf",
     "LicenceTerms",
     "LoggedEntry",
@@ -115,29 +134,40 @@ __all__ = [
     "allocate_segments",
     "build_statements",
     "check_currency",
+    "check_run",
     "compute",
     "declare_statements",
     "default_attribution",
     "distribute",
+    "finance_table",
+    "format_amount",
     "format_minor",
     "get_run",
     "get_statement",
+    "last_ended_quarter",
     "list_periods",
     "list_statements",
     "list_tariffs",
     "load_usage",
+    "major_units",
     "may_read",
     "minor_exponent",
+    "money_by_source",
     "parse_major",
     "parse_percent_bp",
     "parse_period",
+    "party_label",
     "rate_half_up",
+    "recording_titles",
     "report_revenue",
     "run_period",
     "set_distribution_rule",
     "settle_claim",
     "sources_chart_svg",
     "statement_csv",
+    "statement_csv_major",
+    "statement_filename",
+    "statement_pdf",
     "statement_view",
     "tariff_json",
     "unlicensed_rows",

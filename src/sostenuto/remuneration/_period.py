@@ -45,3 +45,9 @@ def parse_period(text: str) -> Period:
         first, last = 1, 12
     end = dt.date(year, last, calendar.monthrange(year, last)[1])
     return Period(dt.date(year, first, 1), end, match.group(0))
+
+
+def last_ended_quarter(today: dt.date) -> str:
+    """The label of the latest quarter that has ended by ``today`` (``2026-Q3`` in November)."""
+    ended = (today.month - 1) // 3  # quarters of this year that are over
+    return f"{today.year - 1}-Q4" if ended == 0 else f"{today.year}-Q{ended}"

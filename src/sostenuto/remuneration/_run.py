@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from sostenuto.auth import Principal
-from sostenuto.errors import Conflict, NotFound
+from sostenuto.auth import OPERATOR, Principal, authorize
+from sostenuto.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sostenuto.remuneration._attribution import (
     AttributionMethod,
     AttributionTable,
@@ -242,6 +242,49 @@ def compute(
     return dist, columns, table
 
 
+def check_run(
+    principal: Principal,
+    period: str,
+    *,
+    from_file: bool = False,
+    replace: bool = False,
+    today: dt.date | None = None,
+) -> Period:
+    """The period ``principal`` may run, or the refusal that says why not.
+
+    The local operator runs any period, from the log or a usage file, and corrects a stored
+    run (``replace``). Anyone else needs ``remuneration.run-from-log`` (a CMO's admin) and
+    runs a period that has ended from the transparency log's usage only: such a run is fixed
+    by what the log and the tariffs hold, so starting it again changes nothing, and a run
+    that would differ from the stored one is refused (:class:`Conflict`), never replaced.
+    """
+    if principal.operator:
+        return parse_period(period)
+    authorize(principal, "remuneration.run-from-log")
+    if from_file:
+        raise Forbidden(
+            "only the local operator may run a distribution from a usage file; a CMO's admin "
+            "runs it from the transparency log's usage",
+            details={"role": principal.role, "usage": "file"},
+        )
+    if replace:
+        raise Forbidden(
+            "only the local operator may replace a stored run (a correction: "
+            "sostenuto remuneration run PERIOD --replace)",
+            details={"role": principal.role, "replace": True},
+        )
+    parsed = parse_period(period)
+    today = today or dt.datetime.now(dt.UTC).date()
+    if parsed.end >= today:
+        raise InvalidInput(
+            f"period {parsed.label} has not ended (its last day is {parsed.end.isoformat()}); "
+            "its usage may still be declared, so it can be run from "
+            f"{(parsed.end + dt.timedelta(days=1)).isoformat()} on",
+            details={"period": parsed.label, "ends_on": parsed.end.isoformat()},
+        )
+    return parsed
+
+
 def run_period(
     database: Database,
     settings: Settings,
@@ -256,14 +299,16 @@ def run_period(
 ) -> RunResult:
     """Distribute ``period``. Usage comes from the transparency log unless given.
 
+    Who may run what is :func:`check_run`: the operator anything; a CMO's admin an ended
+    period, from the log, never replacing.
+
     Re-running with the same inputs changes nothing; different inputs are refused with
     :class:`Conflict` unless ``replace`` (a correction: the old run and its statements are
     replaced; their log entries stay, as the log is append-only). Run, lines and statements
     are written in one transaction; statements are declared to the log after it commits.
     """
-    principal.require_operator("run a distribution")
+    parsed = check_run(principal, period, from_file=usage is not None, replace=replace)
     note = progress or (lambda _message: None)
-    parsed = parse_period(period)
     method = attribution or default_attribution()
     with database.reader() as session:
         if usage is None:
@@ -281,9 +326,15 @@ def run_period(
             )
             return RunResult(existing.id, parsed.label, False, digest, existing.summary, count, 0)
         if existing is not None and not replace:
+            fix = (
+                "re-run with replace to correct it"
+                if principal.operator
+                else "a correction (replace) is the local operator's: "
+                f"sostenuto remuneration run {parsed.label} --replace"
+            )
             raise Conflict(
                 f"period {parsed.label} was distributed (run {existing.id}) from other inputs; "
-                "re-run with replace to correct it",
+                + fix,
                 details={"run": existing.id},
             )
         note("building statements")
@@ -314,7 +365,10 @@ def run_period(
     declared = 0
     if declare:
         note("declaring statements to the transparency log")
-        declared = declare_statements(database, settings, principal, parsed.label)
+        # A CMO's admin cannot declare in other CMOs' names: the service does, as an
+        # operator's run would (the run records who started it).
+        declarer = principal if principal.operator else OPERATOR
+        declared = _declare_pending(database, settings, declarer, parsed)
     return RunResult(run.id, parsed.label, True, digest, summary, len(statements), declared)
 
 
@@ -419,9 +473,16 @@ def declare_statements(
     declaration with the existing entry.
     """
     principal.require_operator("run a distribution")
+    return _declare_pending(database, settings, principal, parse_period(period))
+
+
+def _declare_pending(
+    database: Database, settings: Settings, operator: Principal, parsed: Period
+) -> int:
+    """Declare the period's undeclared statements as ``operator`` (entries in each paying
+    CMO's name, which only an operator may make)."""
     from sostenuto.transparency import declare_batch
 
-    parsed = parse_period(period)
     with database.reader() as session:
         run = session.scalar(select(DistributionRun).where(DistributionRun.period == parsed.label))
         if run is None:
@@ -458,7 +519,7 @@ def declare_statements(
                     payload["licensee_id"] = statement.party_id
                 entries.append(("remuneration-statement", payload))
                 owners.append((statement.id, cmo_id, currency))
-        receipts = declare_batch(database, settings, principal, entries)
+        receipts = declare_batch(database, settings, operator, entries)
         recorded: dict[int, list[dict[str, Any]]] = {s.id: [] for s in batch}
         for (statement_id, cmo_id, currency), receipt in zip(owners, receipts, strict=True):
             recorded[statement_id].append(

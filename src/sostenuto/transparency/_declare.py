@@ -20,7 +20,8 @@ from sostenuto.transparency._references import (
     citations,
     prefetch,
 )
-from sostenuto.transparency._store import LeafInput, _existing, append_leaves
+from sostenuto.transparency._sequencer import sequencer
+from sostenuto.transparency._store import LeafInput, _existing
 
 
 @dataclass(frozen=True)
@@ -114,10 +115,11 @@ def prepare_batch(
 def append_prepared(
     database: Database, settings: Settings, leaves: Sequence[LeafInput]
 ) -> list[Receipt]:
-    """Append already validated leaves as one batch under one signed checkpoint."""
-    signer = log_signer(settings)
-    with database.transaction() as session:
-        appended, checkpoint = append_leaves(session, signer, leaves)
+    """Append already validated leaves as one batch under one signed checkpoint.
+
+    Concurrent callers in this process are committed together (``_sequencer``): one
+    transaction and one signature for all, each caller its own receipts."""
+    appended, checkpoint = sequencer(database).append(database, log_signer(settings), leaves)
     # Acknowledged only here, after the commit.
     return [
         Receipt(a.index, a.leaf_hash.hex(), a.leaf_hash.hex(), checkpoint.size, a.new)

@@ -22,6 +22,7 @@ from sostenuto.transparency._merkle import leaf_hash, verify_consistency, verify
 from sostenuto.transparency._note import Checkpoint, Verifier, verify_checkpoint
 from sostenuto.transparency._store import (
     SignedCheckpoint,
+    _lock_state,
     _sign,
     checkpoint_at,
     entry_at,
@@ -60,7 +61,10 @@ def checkpoint(database: Database, settings: Settings) -> SignedCheckpoint:
     from sostenuto.transparency._merkle import EMPTY_ROOT
 
     with database.transaction() as session:
-        return _sign(session, log_signer(settings), 0, EMPTY_ROOT)
+        # Under the append lock: concurrent first readers (several workers) would otherwise
+        # each insert the size-0 checkpoint, and all but one fail.
+        _lock_state(session)
+        return latest_checkpoint_in(session) or _sign(session, log_signer(settings), 0, EMPTY_ROOT)
 
 
 def inclusion_bundle(database: Database, index: int, size: int | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ licensee, territory and date.
 torch and resemblyzer are optional (the ``voice`` extra) and imported only when used.
 """
 
+from sostenuto.voice._alerts import UnauthorisedVoice, unauthorised_voices
 from sostenuto.voice._calibration import Calibration, calibration_for, threshold_for_rate
 from sostenuto.voice._embed import EMPHASES, Emphasis
 from sostenuto.voice._enrol import Clip, check_clips, enrol_voice, enrol_with_report
@@ -22,6 +23,7 @@ from sostenuto.voice._screen import (
     list_screenings,
     screen_file,
 )
+from sostenuto.voice._status import voiceprint_status
 from sostenuto.voice._store import list_voiceprints
 from sostenuto.voice._timeline import timeline_svg
 from sostenuto.voice._types import (
@@ -47,6 +49,7 @@ __all__ = [
     "RangeReport",
     "ScreeningReport",
     "SpeakerModel",
+    "UnauthorisedVoice",
     "VoiceIndex",
     "VoiceprintInfo",
     "calibration_for",
@@ -61,4 +64,6 @@ __all__ = [
     "screen_file",
     "threshold_for_rate",
     "timeline_svg",
+    "unauthorised_voices",
+    "voiceprint_status",
 ]

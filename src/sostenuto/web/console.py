@@ -13,7 +13,7 @@ from sostenuto.api.deps import Db, role_gate
 from sostenuto.api.params import Code, TextId
 from sostenuto.auth import Principal
 from sostenuto.vocabulary import USES
-from sostenuto.web import explain
+from sostenuto.web import charts, explain
 
 router = APIRouter(include_in_schema=False)
 
@@ -24,10 +24,14 @@ Licensee = Annotated[
 
 
 @router.get("/console", response_class=HTMLResponse)
-def console(request: Request, caller: Licensee) -> Any:
+def console(request: Request, caller: Licensee, database: Db) -> Any:
     from sostenuto.web import templates
 
-    return templates.TemplateResponse(request, "console.html", {"uses": USES})
+    with database.reader() as session:
+        decisions = charts.recent_decisions(session, caller, "My consent answers, last 30 days")
+    return templates.TemplateResponse(
+        request, "console.html", {"uses": USES, "decisions": decisions}
+    )
 
 
 @router.post("/console/decisions")

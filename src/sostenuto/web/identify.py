@@ -9,6 +9,7 @@ from markupsafe import Markup
 from sostenuto.api.deps import AppSettings, Caller
 from sostenuto.api.params import TextId
 from sostenuto.identify import get_screen_report, list_screen_reports, report_body_html
+from sostenuto.web.plots import screening_chart
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +31,7 @@ def screen_page(
     report = get_screen_report(settings, caller, screen_id)
     # The body is rendered by the identify package with autoescaping, so it is safe to inline.
     body = Markup(report_body_html(report))
+    outcomes = screening_chart(report.get("summary") or {})
     return templates.TemplateResponse(
-        request, "identify_screen.html", {"report": report, "body": body}
+        request, "identify_screen.html", {"report": report, "body": body, "outcomes": outcomes}
     )

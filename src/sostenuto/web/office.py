@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from sostenuto import consent, declarations, registry
+from sostenuto import consent, declarations, registry, voice
 from sostenuto.api.deps import AppSettings, Db, role_gate
 from sostenuto.api.params import Code, Cursor, Id, Note, PageSize, Title
 from sostenuto.auth import Principal
-from sostenuto.web import explain
+from sostenuto.web import charts, explain
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,8 +22,11 @@ CmoOffice = Annotated[
     Principal, Depends(role_gate("consent-request.decide", does="use a CMO's office"))
 ]
 CATALOGUE_PAGE = 25
-# The dashboard counts recordings up to this many, then says "more than".
+# The dashboard counts members and recordings up to this many, then says "more than".
 COUNT_UP_TO = 1000
+# The dashboard's alert windows: denials of the past week, reservations of the past month.
+DENIED_DAYS = 7
+NARROWING_DAYS = 30
 
 
 def _cmo_name(session: Any, caller: Principal) -> str:
@@ -31,26 +34,52 @@ def _cmo_name(session: Any, caller: Principal) -> str:
     return next((c.name for c in cmos if c.id == caller.cmo_id), f"CMO {caller.cmo_id}")
 
 
+def _alerts(session: Any, caller: Principal, cmo_id: int) -> dict[str, Any]:
+    """What may need the office's action, each from its own service, scoped to the caller."""
+    last = dt.datetime.now(dt.UTC).date()
+    counts = consent.decision_counts(
+        session, caller, first=last - dt.timedelta(days=DENIED_DAYS - 1), last=last
+    )
+    code = next((c.code for c in registry.list_cmos(session, caller) if c.id == cmo_id), None)
+    return {
+        "voices": voice.unauthorised_voices(session, caller),
+        "denied": sum(denied for _, denied in counts.values()),
+        "denied_days": DENIED_DAYS,
+        "narrowing": declarations.recent_narrowing_changes(
+            session, caller, cmo_id, days=NARROWING_DAYS
+        ),
+        "narrowing_days": NARROWING_DAYS,
+        "cmo_code": code,
+    }
+
+
 @router.get("/office", response_class=HTMLResponse)
 def dashboard(request: Request, caller: CmoOffice, database: Db) -> Any:
     from sostenuto.web import templates
 
     today = dt.date.today()
+    cmo_id = caller.cmo_id
+    assert cmo_id is not None  # the role gate admits bound CMO admin tokens only
     with database.reader() as session:
-        mandates = registry.list_mandates(session, caller, on_date=today)
-        recordings = registry.search_recordings(
-            session, caller, cmo_id=caller.cmo_id, limit=COUNT_UP_TO
-        )
+        members = registry.count_members(session, caller, cmo_id, today, up_to=COUNT_UP_TO)
+        recordings = registry.count_recordings(session, caller, cmo_id, up_to=COUNT_UP_TO)
         counts = {
-            "members": len({m.performer_id for m in mandates if m.status == "active"}),
-            "recordings": len(recordings.items),
-            "recordings_more": recordings.next_cursor is not None,
+            "members": min(members, COUNT_UP_TO),
+            "members_more": members > COUNT_UP_TO,
+            "recordings": min(recordings, COUNT_UP_TO),
+            "recordings_more": recordings > COUNT_UP_TO,
             "licences": len(registry.list_licences(session, caller)),
             "pending": len(consent.list_requests(session, caller, status="pending")),
         }
         name = _cmo_name(session, caller)
+        decisions = charts.recent_decisions(
+            session, caller, "Consent decisions on our repertoire, last 30 days"
+        )
+        alerts = _alerts(session, caller, cmo_id)
     return templates.TemplateResponse(
-        request, "office_dashboard.html", {"counts": counts, "cmo_name": name}
+        request,
+        "office_dashboard.html",
+        {"counts": counts, "cmo_name": name, "decisions": decisions, "alerts": alerts},
     )
 
 

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from sostenuto import consent, registry, remuneration
+from sostenuto import consent, declarations, registry, remuneration, voice
 from sostenuto.api.deps import Db, role_gate
 from sostenuto.api.params import Code, Id, Note
 from sostenuto.auth import Principal
 from sostenuto.vocabulary import USES, use_ancestry
-from sostenuto.web import explain
+from sostenuto.web import explain, plots
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,12 +55,15 @@ def _consent_per_use(rules: list[consent.RuleView]) -> list[dict[str, Any]]:
     return rows
 
 
-def _statements(session: Any, caller: Principal) -> list[dict[str, Any]]:
+def _statements(session: Any, caller: Principal) -> tuple[list[dict[str, Any]], list[plots.Chart]]:
+    """My statements of the latest periods, and the money-by-source charts over them."""
     listed = []
+    documents = []
     for period in remuneration.list_periods(session)[:STATEMENT_PERIODS]:
         for statement in remuneration.list_statements(
             session, caller, period=period, party_kind="performer"
         ):
+            documents.append(statement.document)
             listed.append(
                 {
                     "period": period,
@@ -71,16 +74,38 @@ def _statements(session: Any, caller: Principal) -> list[dict[str, Any]]:
                     ],
                 }
             )
-    return listed
+    return listed, _money_charts(remuneration.money_by_source(documents))
+
+
+def _money_charts(sources: dict[str, list[tuple[str, int]]]) -> list[plots.Chart]:
+    """One chart per currency (amounts in different currencies do not add up)."""
+    charts = [
+        plots.bar_chart(
+            f"Where my money came from ({currency})",
+            [
+                plots.Bar(label, amount, remuneration.format_minor(amount, currency))
+                for label, amount in ranked
+            ],
+            what=f"Net amount ({currency})",
+            empty="No money yet.",
+        )
+        for currency, ranked in sources.items()
+    ]
+    return charts or [
+        plots.bar_chart("Where my money came from", [], what="Net amount", empty="No money yet.")
+    ]
 
 
 @router.get("/me", response_class=HTMLResponse)
 def my_page(request: Request, caller: Performer, database: Db, sent: Id | None = None) -> Any:
     from sostenuto.web import templates
 
+    me = caller.performer_id
+    assert me is not None  # the role gate admits bound performer tokens only
     with database.reader() as session:
-        rules = consent.list_rules(session, caller, scope="performer", scope_id=caller.performer_id)
+        rules = consent.list_rules(session, caller, scope="performer", scope_id=me)
         requests = consent.list_requests(session, caller, limit=100)
+        statements, money = _statements(session, caller)
         context = {
             "recordings": _recordings(session, caller),
             "per_use": _consent_per_use(rules),
@@ -89,7 +114,11 @@ def my_page(request: Request, caller: Performer, database: Db, sent: Id | None =
                 for rule in rules
             ],
             "requests": [{"r": r, "text": explain.request_sentence(r)} for r in requests],
-            "statements": _statements(session, caller),
+            "statements": statements,
+            "money_charts": money,
+            "usage": declarations.uses_of_performer(session, caller, me),
+            "scanned": declarations.SCANNED,
+            "voiceprints": voice.voiceprint_status(session, caller, me),
             "uses": USES,
             "sent": sent,
         }

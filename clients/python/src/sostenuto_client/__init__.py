@@ -3,6 +3,8 @@ corpus scale (``client.consent.filter``) with dataset manifests declared to the 
 
 from typing import TYPE_CHECKING, Any
 
+from sostenuto_client import webhooks
+from sostenuto_client._changes import ManifestRevocations, Revocations, RevokedFile
 from sostenuto_client._client import Client, Consent
 from sostenuto_client._csv import file_sha256, read_csv, write_csv
 from sostenuto_client._errors import (
@@ -30,6 +32,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from sostenuto_client._async_client import AsyncClient
+    from sostenuto_client._outputs import LabelledOutput, OutputBatch
 
 
 def __getattr__(name: str) -> Any:
@@ -38,6 +41,11 @@ def __getattr__(name: str) -> Any:
         from sostenuto_client._async_client import AsyncClient
 
         return AsyncClient
+    if name in ("LabelledOutput", "OutputBatch"):
+        # Output labelling loads with client.outputs, not with the package.
+        from sostenuto_client import _outputs
+
+        return getattr(_outputs, name)
     raise AttributeError(f"module 'sostenuto_client' has no attribute {name!r}")
 
 
@@ -55,11 +63,16 @@ __all__ = [
     "Forbidden",
     "IntegrityFailure",
     "InvalidInput",
+    "LabelledOutput",
+    "ManifestRevocations",
     "NotFound",
     "Outcome",
+    "OutputBatch",
     "ProblemError",
     "RateLimited",
     "RetryPolicy",
+    "Revocations",
+    "RevokedFile",
     "ServerError",
     "SostenutoClientError",
     "Status",
@@ -71,5 +84,6 @@ __all__ = [
     "file_sha256",
     "normalise_isrc",
     "read_csv",
+    "webhooks",
     "write_csv",
 ]

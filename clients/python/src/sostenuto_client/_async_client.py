@@ -7,12 +7,15 @@ from types import TracebackType
 
 import httpx
 
+from sostenuto_client._changes_async import AsyncChanges
 from sostenuto_client._generated_async import AsyncRootApi
 from sostenuto_client._transport import AsyncTransport, RetryPolicy
 
 
 class AsyncClient(AsyncRootApi):
     """The same operations for asyncio (``await client.consent.decide(...)``)."""
+
+    changes: AsyncChanges
 
     def __init__(
         self,
@@ -27,6 +30,7 @@ class AsyncClient(AsyncRootApi):
             base_url, token, timeout_s=timeout_s, retry=retry, http=http
         )
         super().__init__(self.transport)
+        self.changes = AsyncChanges(self.transport)
 
     async def aclose(self) -> None:
         await self.transport.aclose()

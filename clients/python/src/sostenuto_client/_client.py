@@ -6,13 +6,18 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
+from sostenuto_client._changes import Changes
 from sostenuto_client._filter import ConsentFilter
 from sostenuto_client._generated import ConsentApi, RootApi
 from sostenuto_client._items import ItemLike
 from sostenuto_client._transport import RetryPolicy, Transport
+
+if TYPE_CHECKING:
+    from sostenuto_client._outputs import Outputs
 
 
 class Consent(ConsentApi):
@@ -50,6 +55,7 @@ class Client(RootApi):
     ``http://127.0.0.1:8000``), ``token`` to ``SOSTENUTO_TOKEN`` (else anonymous)."""
 
     consent: Consent
+    changes: Changes
 
     def __init__(
         self,
@@ -63,6 +69,18 @@ class Client(RootApi):
         self.transport = Transport(base_url, token, timeout_s=timeout_s, retry=retry, http=http)
         super().__init__(self.transport)
         self.consent = Consent(self.transport)
+        self.changes = Changes(self.transport)
+        self._outputs: Outputs | None = None
+
+    @property
+    def outputs(self) -> Outputs:
+        """Label generated outputs and declare them (``label_and_declare``, and
+        ``label_and_declare_many`` for generation services); loaded on first use."""
+        if self._outputs is None:
+            from sostenuto_client._outputs import Outputs
+
+            self._outputs = Outputs(self)
+        return self._outputs
 
     def close(self) -> None:
         self.transport.close()

@@ -15,6 +15,15 @@ from sostenuto_client._transport import FileInput, Operation, Transport
 __all__ = ["OPERATIONS", "RootApi"]
 
 OPERATIONS: dict[str, Operation] = {
+    "changes.list": Operation(
+        "changes.list",
+        "GET",
+        "/api/v1/changes",
+        body_kind="none",
+        response="json",
+        retry_safe=True,
+        files=(),
+    ),
     "consent.decide": Operation(
         "consent.decide",
         "POST",
@@ -636,6 +645,15 @@ OPERATIONS: dict[str, Operation] = {
         retry_safe=True,
         files=(),
     ),
+    "remuneration.runs.create": Operation(
+        "remuneration.runs.create",
+        "POST",
+        "/api/v1/remuneration/runs",
+        body_kind="json",
+        response="json",
+        retry_safe=True,
+        files=(),
+    ),
     "remuneration.runs.show": Operation(
         "remuneration.runs.show",
         "GET",
@@ -778,12 +796,48 @@ OPERATIONS: dict[str, Operation] = {
         body_kind="form",
         response="json",
         retry_safe=False,
-        files=(),
+        files=("clips",),
     ),
     "voice.voiceprints.list": Operation(
         "voice.voiceprints.list",
         "GET",
         "/api/v1/voice/voiceprints",
+        body_kind="none",
+        response="json",
+        retry_safe=True,
+        files=(),
+    ),
+    "webhooks.add": Operation(
+        "webhooks.add",
+        "POST",
+        "/api/v1/webhooks",
+        body_kind="json",
+        response="json",
+        retry_safe=False,
+        files=(),
+    ),
+    "webhooks.delete": Operation(
+        "webhooks.delete",
+        "DELETE",
+        "/api/v1/webhooks/{subscription_id}",
+        body_kind="none",
+        response="json",
+        retry_safe=True,
+        files=(),
+    ),
+    "webhooks.deliveries.list": Operation(
+        "webhooks.deliveries.list",
+        "GET",
+        "/api/v1/webhooks/{subscription_id}/deliveries",
+        body_kind="none",
+        response="json",
+        retry_safe=True,
+        files=(),
+    ),
+    "webhooks.list": Operation(
+        "webhooks.list",
+        "GET",
+        "/api/v1/webhooks",
         body_kind="none",
         response="json",
         retry_safe=True,
@@ -2123,6 +2177,19 @@ class RemunerationRunsApi:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    def create(self, *, period: str, idempotency_key: str | None = None) -> Any:
+        """Run an ended period's distribution from the log.
+
+        ``remuneration.runs.create``: POST
+        ``/api/v1/remuneration/runs``"""
+        return self._transport.call(
+            OPERATIONS["remuneration.runs.create"],
+            path={},
+            query={},
+            body={"period": period},
+            idempotency_key=idempotency_key,
+        )
+
     def show(self, period: str) -> Any:
         """Show a period's distribution run.
 
@@ -2451,6 +2518,46 @@ class VoiceVoiceprintsApi:
         )
 
 
+class WebhooksDeliveriesApi:
+    """Operations under ``webhooks.deliveries``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def list(self, subscription_id: int, *, limit: int | None = None) -> Any:
+        """List a subscription's deliveries.
+
+        ``webhooks.deliveries.list``: GET
+        ``/api/v1/webhooks/{subscription_id}/deliveries``"""
+        return self._transport.call(
+            OPERATIONS["webhooks.deliveries.list"],
+            path={"subscription_id": subscription_id},
+            query={"limit": limit},
+            body={},
+        )
+
+
+class ChangesApi:
+    """Operations under ``changes``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def list(
+        self, *, since: int | None = None, licensee_id: int | None = None, limit: int | None = None
+    ) -> Any:
+        """Read a licensee's revocation feed.
+
+        ``changes.list``: GET
+        ``/api/v1/changes``"""
+        return self._transport.call(
+            OPERATIONS["changes.list"],
+            path={},
+            query={"since": since, "licensee_id": licensee_id, "limit": limit},
+            body={},
+        )
+
+
 class ConsentApi:
     """Operations under ``consent``."""
 
@@ -2747,11 +2854,60 @@ class VoiceApi:
         self.voiceprints = VoiceVoiceprintsApi(transport)
 
 
+class WebhooksApi:
+    """Operations under ``webhooks``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self.deliveries = WebhooksDeliveriesApi(transport)
+
+    def add(
+        self, *, url: str, licensee_id: int | None = None, idempotency_key: str | None = None
+    ) -> Any:
+        """Subscribe a URL to the revocation feed.
+
+        ``webhooks.add``: POST
+        ``/api/v1/webhooks``"""
+        return self._transport.call(
+            OPERATIONS["webhooks.add"],
+            path={},
+            query={},
+            body={"url": url, "licensee_id": licensee_id},
+            idempotency_key=idempotency_key,
+        )
+
+    def delete(self, subscription_id: int, *, idempotency_key: str | None = None) -> Any:
+        """Delete a webhook subscription.
+
+        ``webhooks.delete``: DELETE
+        ``/api/v1/webhooks/{subscription_id}``"""
+        return self._transport.call(
+            OPERATIONS["webhooks.delete"],
+            path={"subscription_id": subscription_id},
+            query={},
+            body={},
+            idempotency_key=idempotency_key,
+        )
+
+    def list(self, *, licensee_id: int | None = None) -> Any:
+        """List a licensee's webhook subscriptions.
+
+        ``webhooks.list``: GET
+        ``/api/v1/webhooks``"""
+        return self._transport.call(
+            OPERATIONS["webhooks.list"],
+            path={},
+            query={"licensee_id": licensee_id},
+            body={},
+        )
+
+
 class RootApi:
     """Operations under ``(root)``."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
+        self.changes = ChangesApi(transport)
         self.consent = ConsentApi(transport)
         self.identify = IdentifyApi(transport)
         self.label = LabelApi(transport)
@@ -2761,3 +2917,4 @@ class RootApi:
         self.remuneration = RemunerationApi(transport)
         self.standards = StandardsApi(transport)
         self.voice = VoiceApi(transport)
+        self.webhooks = WebhooksApi(transport)

@@ -1351,6 +1351,19 @@ class AsyncRemunerationRunsApi:
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
 
+    async def create(self, *, period: str, idempotency_key: str | None = None) -> Any:
+        """Run an ended period's distribution from the log.
+
+        ``remuneration.runs.create``: POST
+        ``/api/v1/remuneration/runs``"""
+        return await self._transport.call(
+            OPERATIONS["remuneration.runs.create"],
+            path={},
+            query={},
+            body={"period": period},
+            idempotency_key=idempotency_key,
+        )
+
     async def show(self, period: str) -> Any:
         """Show a period's distribution run.
 
@@ -1681,6 +1694,46 @@ class AsyncVoiceVoiceprintsApi:
         )
 
 
+class AsyncWebhooksDeliveriesApi:
+    """Operations under ``webhooks.deliveries``."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def list(self, subscription_id: int, *, limit: int | None = None) -> Any:
+        """List a subscription's deliveries.
+
+        ``webhooks.deliveries.list``: GET
+        ``/api/v1/webhooks/{subscription_id}/deliveries``"""
+        return await self._transport.call(
+            OPERATIONS["webhooks.deliveries.list"],
+            path={"subscription_id": subscription_id},
+            query={"limit": limit},
+            body={},
+        )
+
+
+class AsyncChangesApi:
+    """Operations under ``changes``."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    async def list(
+        self, *, since: int | None = None, licensee_id: int | None = None, limit: int | None = None
+    ) -> Any:
+        """Read a licensee's revocation feed.
+
+        ``changes.list``: GET
+        ``/api/v1/changes``"""
+        return await self._transport.call(
+            OPERATIONS["changes.list"],
+            path={},
+            query={"since": since, "licensee_id": licensee_id, "limit": limit},
+            body={},
+        )
+
+
 class AsyncConsentApi:
     """Operations under ``consent``."""
 
@@ -1977,11 +2030,60 @@ class AsyncVoiceApi:
         self.voiceprints = AsyncVoiceVoiceprintsApi(transport)
 
 
+class AsyncWebhooksApi:
+    """Operations under ``webhooks``."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+        self.deliveries = AsyncWebhooksDeliveriesApi(transport)
+
+    async def add(
+        self, *, url: str, licensee_id: int | None = None, idempotency_key: str | None = None
+    ) -> Any:
+        """Subscribe a URL to the revocation feed.
+
+        ``webhooks.add``: POST
+        ``/api/v1/webhooks``"""
+        return await self._transport.call(
+            OPERATIONS["webhooks.add"],
+            path={},
+            query={},
+            body={"url": url, "licensee_id": licensee_id},
+            idempotency_key=idempotency_key,
+        )
+
+    async def delete(self, subscription_id: int, *, idempotency_key: str | None = None) -> Any:
+        """Delete a webhook subscription.
+
+        ``webhooks.delete``: DELETE
+        ``/api/v1/webhooks/{subscription_id}``"""
+        return await self._transport.call(
+            OPERATIONS["webhooks.delete"],
+            path={"subscription_id": subscription_id},
+            query={},
+            body={},
+            idempotency_key=idempotency_key,
+        )
+
+    async def list(self, *, licensee_id: int | None = None) -> Any:
+        """List a licensee's webhook subscriptions.
+
+        ``webhooks.list``: GET
+        ``/api/v1/webhooks``"""
+        return await self._transport.call(
+            OPERATIONS["webhooks.list"],
+            path={},
+            query={"licensee_id": licensee_id},
+            body={},
+        )
+
+
 class AsyncRootApi:
     """Operations under ``(root)``."""
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+        self.changes = AsyncChangesApi(transport)
         self.consent = AsyncConsentApi(transport)
         self.identify = AsyncIdentifyApi(transport)
         self.label = AsyncLabelApi(transport)
@@ -1991,3 +2093,4 @@ class AsyncRootApi:
         self.remuneration = AsyncRemunerationApi(transport)
         self.standards = AsyncStandardsApi(transport)
         self.voice = AsyncVoiceApi(transport)
+        self.webhooks = AsyncWebhooksApi(transport)

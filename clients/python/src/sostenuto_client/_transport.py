@@ -86,7 +86,8 @@ class _Request:
     headers: dict[str, str]
     content: bytes | None
     data: dict[str, Any] | None
-    files: dict[str, Any] | None
+    # (field, file) pairs: a field that takes several files repeats.
+    files: list[tuple[str, Any]] | None
 
 
 def _build(
@@ -110,7 +111,7 @@ def _build(
         headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
     content: bytes | None = None
     data: dict[str, Any] | None = None
-    files: dict[str, Any] | None = None
+    files: list[tuple[str, Any]] | None = None
     sent = {k: v for k, v in body.items() if v is not None}
     if op.body_kind == "json":
         content = _json.dumps(sent)
@@ -119,7 +120,12 @@ def _build(
         content = str(sent.get("body", "")).encode()
         headers["Content-Type"] = "text/plain; charset=utf-8"
     elif op.body_kind == "form":
-        files = {k: _file(k, v) for k, v in sent.items() if k in op.files}
+        files = [
+            (k, _file(k, one))
+            for k, v in sent.items()
+            if k in op.files
+            for one in (v if isinstance(v, list) else [v])
+        ]
         data = {k: str(_text(v)) for k, v in sent.items() if k not in op.files}
     return _Request(op.method, url, params, headers, content, data, files)
 

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from sostenuto.api.routes import (
+    changes,
     consent,
     consent_requests,
     identify,
@@ -22,6 +23,8 @@ ROUTERS: list[APIRouter] = [
     transparency.router,
     transparency.tiles_router,
     transparency.witness_router,
+    changes.router,
+    changes.webhooks_router,
     label.router,
     remuneration.router,
     voice.router,

@@ -1,6 +1,7 @@
 """Remuneration over HTTP: tariffs, rules, revenue reports, runs, statements, held claims.
 
-Running a period is the operator's job (``sostenuto remuneration run``), not an HTTP call.
+A CMO's admin may run an ended period from the transparency log (``POST /runs``); a run
+from a usage file and a correction stay the operator's (``sostenuto remuneration run``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,18 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sostenuto import remuneration
-from sostenuto.api.deps import Caller, CmoAdmin, Db, LicenseeOrCmoAdmin, SignedIn
+from sostenuto.api.deps import (
+    AppSettings,
+    Caller,
+    CmoAdmin,
+    Db,
+    LicenseeOrCmoAdmin,
+    RunStarter,
+    SignedIn,
+)
 from sostenuto.api.params import Code, Count, Id, Minor
 from sostenuto.storage.models.remuneration import Statement
 
@@ -48,6 +57,13 @@ class RevenueReportRequest(BaseModel):
     period: Code = Field(examples=["2026-Q3"])
     currency: Code
     revenue_minor: Minor
+
+
+class RunRequest(BaseModel):
+    # A usage file or ``replace`` is the operator's: named in a body, refused, never ignored.
+    model_config = ConfigDict(extra="forbid")
+
+    period: Code = Field(examples=["2026-Q3"], description="YYYY, YYYY-Qn or YYYY-MM")
 
 
 class ClaimRequest(BaseModel):
@@ -121,6 +137,28 @@ def report_revenue(
             "currency": report.currency,
             "revenue_minor": report.revenue_minor,
         }
+
+
+@router.post("/runs")
+def start_run(
+    body: RunRequest, database: Db, settings: AppSettings, caller: RunStarter
+) -> dict[str, Any]:
+    """Distribute an ended period from the transparency log's usage and the stored tariffs,
+    and declare its statements to the log. The same inputs change nothing (``created`` is
+    false, the stored run is returned); a period already distributed from other inputs is
+    refused (409): a correction, like a run from a usage file, is the local operator's
+    (``sostenuto remuneration run PERIOD --replace``). The summary is cut to the caller,
+    as ``GET /runs/{period}`` cuts it."""
+    result = remuneration.run_period(database, settings, caller, body.period)
+    return {
+        "id": result.run_id,
+        "period": result.period,
+        "created": result.created,
+        "result_sha256": result.result_sha256,
+        "statements": result.statements,
+        "declared": result.declared,
+        "summary": remuneration.visible_summary(caller, result.summary),
+    }
 
 
 @router.get("/runs/{period}")

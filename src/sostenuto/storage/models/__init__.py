@@ -4,9 +4,11 @@ Each capability adds one import line for its own module here.
 """
 
 from sostenuto.storage.models import (
+    api,
     audit,
     auth,
     consent,
+    declarations,
     identify,
     label,
     registry,
@@ -16,9 +18,11 @@ from sostenuto.storage.models import (
 )
 
 __all__ = [
+    "api",
     "audit",
     "auth",
     "consent",
+    "declarations",
     "identify",
     "label",
     "registry",

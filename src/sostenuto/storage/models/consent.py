@@ -71,7 +71,11 @@ class Decision(Base):
     """One stored answer to "may this licensee use this recording for this use, here, then?"."""
 
     __tablename__ = "decision"
-    __table_args__ = (Index("ix_decision_licensee_time", "licensee_id", "decided_at"),)
+    __table_args__ = (
+        Index("ix_decision_licensee_time", "licensee_id", "decided_at"),
+        # The decisions charts select a period by time alone (migration consent_0001).
+        Index("ix_decision_time", "decided_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
