@@ -108,7 +108,12 @@ def _with_common_options(callback: Callable[..., Any]) -> Callable[..., Any]:
         common = {name: kwargs.pop(name, _DEFAULTS[name]) for name in added}
         as_json = kwargs.get("as_json", common.get("json_output", False))
         _context.configure(json=bool(as_json), server=common["server"], token=common["token"])
-        return callback(*args, **kwargs)
+        try:
+            return callback(*args, **kwargs)
+        finally:
+            # Options die with their command: an in-process caller (a script, a test) that
+            # runs another command or a service next must not find --server still set.
+            _context.configure(json=False, server=None, token=None)
 
     extra = [
         inspect.Parameter(
