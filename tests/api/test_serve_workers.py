@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from sostenuto.transparency import prove_inclusion, verifier_key, verify_checkpo
 from sostenuto.transparency._merkle import leaf_hash, root_from_inclusion
 from sostenuto.transparency._store import entry_at
 from tests.conftest import POSTGRES_URL
+from tests.serving import free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -33,16 +33,10 @@ DECLARATIONS = 48
 AURORA = "Aurora Audio Labs"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(postgres_schema: str, tmp_path: Path) -> Iterator[tuple[str, Path, Database, int]]:
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{postgres_schema}"
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "SOSTENUTO_DATABASE_URL": url,
