@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,7 +52,7 @@ class Sequencer:
     def __init__(self, max_leaves: int = MAX_LEAVES) -> None:
         self._max_leaves = max_leaves
         self._lock = threading.Lock()
-        self._queue: list[_Submission] = []
+        self._queue: deque[_Submission] = deque()
         self._leading = False
         self._batches = 0
         self._submissions = 0
@@ -98,7 +99,7 @@ class Sequencer:
             # The leader was interrupted (KeyboardInterrupt, SystemExit): no one may wait
             # for it forever.
             with self._lock:
-                stranded, self._queue = self._queue, []
+                stranded, self._queue = self._queue, deque()
                 self._leading = False
             for submission in stranded:
                 submission.error = error
@@ -110,7 +111,7 @@ class Sequencer:
         taken: list[_Submission] = []
         count = 0
         while self._queue and (not taken or count + len(self._queue[0].leaves) <= self._max_leaves):
-            submission = self._queue.pop(0)
+            submission = self._queue.popleft()
             taken.append(submission)
             count += len(submission.leaves)
         return taken
