@@ -51,6 +51,7 @@ from scipy.signal import resample_poly
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 import degradations as dg
+from identify_scale import HashStatistics, synthetic_tracks
 from sostenuto.audio import decode
 from sostenuto.identify import (
     DEFAULT_THRESHOLD,
@@ -613,32 +614,19 @@ def show_whole(result: dict[str, object]) -> None:
 def latency_growth(
     prints: list[Fingerprint], sample: list[Fingerprint], folder: Path, factors: list[int]
 ) -> list[dict[str, float]]:
-    """Median search CPU time as the index grows, with copies of the catalogue whose hashes
-    are permuted (XOR with a per-copy constant): new "tracks" with real statistics."""
+    """Median search CPU time as the index grows, with synthetic tracks drawn from the
+    catalogue's own hash statistics (benchmarks/identify_scale.py): the index keeps peaks
+    and remakes hashes from them, so a copy with permuted hashes is no longer a track."""
     growth: list[dict[str, float]] = []
     grown = Index.create(folder / "growth")
-    made = 0
-    rng = np.random.default_rng(5)
+    grown.add_many([(f"real-{n}", fp) for n, fp in enumerate(prints)])
+    statistics = HashStatistics.of(prints)
+    made = len(prints)
     for factor in factors:
-        batch = []
-        while made < factor:
-            mask = np.uint32(rng.integers(1, 1 << 25)) if made else np.uint32(0)
-            batch += [
-                (
-                    f"copy{made}-{n}",
-                    Fingerprint(
-                        fp.hashes ^ mask,
-                        fp.times,
-                        fp.bins,
-                        fp.peak_times,
-                        fp.peak_bins,
-                        fp.duration,
-                    ),
-                )
-                for n, fp in enumerate(prints)
-            ]
-            made += 1
-        grown.add_many(batch)
+        while made < factor * len(prints):
+            count = min(5000, factor * len(prints) - made)
+            grown.add_encoded(synthetic_tracks(statistics, made, count, seed=made))
+            made += count
         grown.compact()
         times = []
         for fp in sample:

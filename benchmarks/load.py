@@ -28,11 +28,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import create_engine, select, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _postgres import wait_until_served
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
 from sostenuto.storage.models.registry import AiModel, Licensee, Recording
@@ -72,18 +73,8 @@ def _start_server(
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        if server.poll() is not None:
-            raise SystemExit(f"serve exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit("serve did not answer within 180 s")
-        time.sleep(0.5)
+    wait_until_served(server, base, log)
+    return server, base
 
 
 def _demo_facts(database: Database, data: Path) -> dict[str, str]:

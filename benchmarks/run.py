@@ -24,6 +24,7 @@ BENCHMARKS = [
     "pages",
     "client",
     "load",
+    "screen_scale",
 ]
 
 

@@ -747,6 +747,9 @@ def main() -> None:
         "--reuse", action="store_true", help="protection: reuse the cached embeddings"
     )
     parser.add_argument(
+        "--protection-probes", type=int, default=8, help="protection: probes per voice (8)"
+    )
+    parser.add_argument(
         "--write-calibration",
         action="store_true",
         help="store the measured GE2E threshold in src/sostenuto/voice/calibration.json",
@@ -761,7 +764,12 @@ def main() -> None:
     if "protection" in sections:
         import voice_protection
 
-        voice_protection.run(args.quick, 4 if args.quick else 8, args.reuse, args.write_calibration)
+        voice_protection.run(
+            args.quick,
+            4 if args.quick else args.protection_probes,
+            args.reuse,
+            args.write_calibration,
+        )
         if sections == {"protection"}:
             return
     voices = load_voices(args.quick)

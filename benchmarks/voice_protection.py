@@ -1,6 +1,8 @@
 """Voice protection as a performer relies on it: open-set attribution at 1 % false matches.
 
-Run through ``python benchmarks/voice.py`` (the default section, ``protection``).
+Run through ``python benchmarks/voice.py [--protection-probes N]`` (the default section,
+``protection``); features are computed in ``SOSTENUTO_BENCH_WORKERS`` processes (default 3)
+and cached, ``--reuse --write-calibration`` then refits and writes the calibration.
 
 Registry: most voices are enrolled (prints of up to 30 s, at most half a voice's audio);
 whole performer groups are left out as **unenrolled voices**; espeak-ng voices are
@@ -31,6 +33,7 @@ The same probes are then grouped into stretches of one voice and measured again 
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import tempfile
@@ -48,7 +51,7 @@ import corpus
 import voice as base
 import voice_corpus
 from sostenuto.audio import decode, write_wav
-from sostenuto.voice import _calibration, _model, _probe, _score, _vad
+from sostenuto.voice import _calibration, _mfcc, _model, _probe, _score, _vad
 
 SR = _model.SAMPLE_RATE
 console = Console(width=200)
@@ -66,6 +69,8 @@ UNENROLLED_GROUPS = (
 SHIFTS = (-2, -1, 0, 1, 2)
 GATE = 0.0  # raw fused score below the mean impostor: never a match (not tuned)
 COHORT_TOPS = (3, 5, 8, 12)
+SEPARATED = "+sep"  # suffix of a music condition after vocal separation
+ALL_CONDITIONS = (*CONDITIONS, f"music-10dB{SEPARATED}", f"music-5dB{SEPARATED}")
 FEATURES = corpus.CACHE / "voice-protection-features.pkl"
 RESULTS = Path(__file__).resolve().parent / "results" / "voice_protection.json"
 
@@ -113,22 +118,6 @@ def sox_pitch(samples: np.ndarray, cents: int, folder: Path) -> np.ndarray:
     return decode(target, sample_rate=SR).samples[: samples.size].astype(np.float32)
 
 
-def degrade(items: list[ProbeItem], music: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
-    rng = np.random.default_rng(3)
-    out: dict[str, list[np.ndarray]] = {c: [] for c in CONDITIONS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for item in items:
-            clean = item.clean
-            bed = music[int(rng.integers(len(music)))]
-            out["clean"].append(clean)
-            out["mp3-64k"].append(base.mp3_roundtrip(clean, Path(tmp)))
-            for snr in (10, 5):
-                out[f"music-{snr}dB"].append(base.mix_music(clean, bed, snr, rng).probe)
-            for steps in (2, -2):
-                out[f"pitch{steps:+d}"].append(sox_pitch(clean, 100 * steps, Path(tmp)))
-    return out
-
-
 def features(
     model: _model.SpeakerModel,
     signals: list[np.ndarray],
@@ -163,41 +152,127 @@ def prints_of(
     return np.stack(ge2e), np.stack(mfcc), clips_out
 
 
+WORKERS = int(os.environ.get("SOSTENUTO_BENCH_WORKERS", "3"))  # processes, 1 torch thread each
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(music: list[np.ndarray]) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    _STATE["model"] = _model.load_model()
+    _STATE["music"] = music
+
+
+def degrade_one(index: int, clean: np.ndarray, music: list[np.ndarray], folder: Path) -> Any:
+    """Every condition of one probe (its own random stream, so workers agree with a serial
+    run): MP3, music 10 / 5 dB under it (and after vocal separation), pitch ±2."""
+    rng = np.random.default_rng([3, index])
+    bed = music[int(rng.integers(len(music)))]
+    out = {"clean": clean, "mp3-64k": base.mp3_roundtrip(clean, folder)}
+    for snr in (10, 5):
+        mixed = base.mix_music(clean, bed, snr, rng)
+        out[f"music-{snr}dB"] = mixed.probe
+        if snr == 10:
+            # Offline vocal separation (REPET-SIM soft mask over the probe and the music
+            # around it): measured on the new decision only, without pitch search, at 10 dB
+            # only (CPU on a shared machine).
+            out[f"music-{snr}dB{SEPARATED}"] = base.repet_sim(mixed)
+    for steps in (2, -2):
+        out[f"pitch{steps:+d}"] = sox_pitch(clean, 100 * steps, folder)
+    return out
+
+
+def _item_task(task: tuple[int, np.ndarray]) -> tuple[int, dict[Any, Any], dict[str, float]]:
+    index, clean = task
+    with tempfile.TemporaryDirectory() as tmp:
+        signals = degrade_one(index, clean, _STATE["music"], Path(tmp))
+    model = _STATE["model"]
+    rows: dict[Any, Any] = {}
+    seconds: dict[str, float] = {}
+    for vad, shifts in (("webrtc", (0,)), ("silero", SHIFTS)):
+        started = time.process_time()
+        for condition, signal in signals.items():
+            separated = condition.endswith(SEPARATED)
+            if separated and vad == "webrtc":
+                continue
+            g, m = features(model, [signal], vad, (0,) if separated else shifts)
+            if separated:  # every shift holds the unshifted rows: no search after separation
+                g, m = np.repeat(g, len(shifts), axis=0), np.repeat(m, len(shifts), axis=0)
+            rows[(vad, condition)] = (g[:, 0], m[:, 0])
+        seconds[vad] = time.process_time() - started
+        for condition in ("clean", "music-10dB"):
+            found = _vad.voiced_regions(signals[condition], SR, vad)
+            rows[("voiced", vad, condition)] = (
+                sum(r.length for r in found),
+                signals[condition].size,
+            )
+    return index, rows, seconds
+
+
+def _enrol_task(task: tuple[int, list[np.ndarray]]) -> tuple[int, dict[str, Any]]:
+    index, clips = task
+    return index, {vad: features(_STATE["model"], clips, vad, (0,)) for vad in ("webrtc", "silero")}
+
+
+def _print_rows(g: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    keep = np.linalg.norm(g[0], axis=1) > 0
+    mean = g[0][keep].mean(axis=0)
+    return mean / np.linalg.norm(mean), m[0][keep].mean(axis=0), (g[0][keep], m[0][keep])
+
+
 def compute(quick: bool, per_voice: int) -> dict[str, Any]:
+    """Every probe under every condition and every print, in ``WORKERS`` processes."""
+    import multiprocessing
+
     voices, enrol, items = load(quick, per_voice)
     music = base.music_bank(4 if quick else 16)
-    degraded = degrade(items, music)
-    model = _model.load_model()
     out: dict[str, Any] = {
         "voices": [(v.name, v.corpus, v.performer, round(v.seconds, 1)) for v in voices],
         "enrol_seconds": [round(sum(c.size for c in clips) / SR, 1) for clips in enrol],
         "items": [(i.voice, i.corpus, i.performer, i.kind) for i in items],
         "prints": {},
         "probes": {},
-        "seconds": {},
+        "seconds": {"webrtc": 0.0, "silero": 0.0},
     }
-    todo = [("webrtc", (0,)), ("silero", SHIFTS)]
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("embedding", total=len(todo) * (1 + len(CONDITIONS)))
-        for vad, shifts in todo:
-            started = time.process_time()
-            ge2e_prints, mfcc_prints, clip_rows = prints_of(model, enrol, vad)
-            out["prints"][vad] = (ge2e_prints, mfcc_prints)
-            out.setdefault("clip_prints", {})[vad] = clip_rows
+    per_item: dict[int, dict[Any, Any]] = {}
+    per_voice_rows: dict[int, dict[str, Any]] = {}
+    context = multiprocessing.get_context("fork")
+    with (
+        context.Pool(WORKERS, initializer=_init_worker, initargs=(music,)) as pool,
+        Progress(console=console, transient=True) as bar,
+    ):
+        task = bar.add_task("prints and probes", total=len(items) + len(enrol))
+        for v, rows in pool.imap_unordered(_enrol_task, list(enumerate(enrol))):
+            per_voice_rows[v] = rows
             bar.advance(task)
-            for condition in CONDITIONS:
-                out["probes"][(vad, condition)] = features(model, degraded[condition], vad, shifts)
-                bar.advance(task)
-            out["seconds"][vad] = time.process_time() - started
+        tasks = [(i, item.clean) for i, item in enumerate(items)]
+        for i, rows, seconds in pool.imap_unordered(_item_task, tasks, chunksize=2):
+            per_item[i] = rows
+            for vad, value in seconds.items():
+                out["seconds"][vad] += value
+            bar.advance(task)
+    for vad in ("webrtc", "silero"):
+        made = [_print_rows(*per_voice_rows[v][vad]) for v in range(len(enrol))]
+        out["prints"][vad] = (np.stack([r[0] for r in made]), np.stack([r[1] for r in made]))
+        out.setdefault("clip_prints", {})[vad] = [r[2] for r in made]
+    for key in per_item[0]:
+        if key[0] == "voiced":
+            continue
+        g = np.stack([per_item[i][key][0] for i in range(len(items))], axis=1)
+        m = np.stack([per_item[i][key][1] for i in range(len(items))], axis=1)
+        out["probes"][key] = (g, m)
+    model = _model.load_model()
     # Prints of a fixed synthetic impostor cohort (Silero VAD, as screening enrols).
     cohort = list(voice_corpus.espeak_cohort(SR).values())
     out["cohort_prints"] = prints_of(model, cohort, "silero")
-    out["vad"] = vad_check(degraded, music)
+    out["vad"] = vad_check(per_item, music)
     return out
 
 
-def vad_check(degraded: dict[str, list[np.ndarray]], music: list[np.ndarray]) -> dict[str, Any]:
-    """Seconds each VAD calls voiced: on music alone (should be none) and on voice probes."""
+def vad_check(per_item: dict[int, dict[Any, Any]], music: list[np.ndarray]) -> dict[str, Any]:
+    """Share of samples each VAD calls voiced: on music alone (should be none) and on the
+    first 200 voice probes, clean and under music at 10 dB."""
     rng = np.random.default_rng(5)
     excerpts = []
     for track in music:
@@ -209,9 +284,12 @@ def vad_check(degraded: dict[str, list[np.ndarray]], music: list[np.ndarray]) ->
         flagged = sum(sum(r.length for r in _vad.voiced_regions(x, SR, vad)) for x in excerpts)
         row = {"music_alone_voiced_pct": 100 * flagged / sum(x.size for x in excerpts)}
         for condition in ("clean", "music-10dB"):
-            signals = degraded[condition][:200]
-            found = sum(sum(r.length for r in _vad.voiced_regions(x, SR, vad)) for x in signals)
-            row[f"{condition}_voiced_pct"] = 100 * found / sum(x.size for x in signals)
+            counts = [
+                per_item[i][("voiced", vad, condition)] for i in range(min(200, len(per_item)))
+            ]
+            row[f"{condition}_voiced_pct"] = (
+                100 * sum(c[0] for c in counts) / sum(c[1] for c in counts)
+            )
         result[vad] = row
     return result
 
@@ -495,8 +573,11 @@ def run(quick: bool, per_voice: int, reuse: bool, write_calibration: bool) -> di
     for vad, row in data.get("vad", {}).items():
         table.add_row(vad, *(f"{row[k]:.1f}" for k in row))
     console.print(table)
+    import voice_decision
     import voice_stretches
 
+    new = voice_decision.evaluate(data, result)
+    result["new"] = new
     stretch_rows = voice_stretches.evaluate(data, result)
     setup: Setup = result["setup"]
     summary = {
@@ -510,24 +591,38 @@ def run(quick: bool, per_voice: int, reuse: bool, write_calibration: bool) -> di
         "enrolled_voices": len(setup.enrolled),
         "systems": systems,
         "stretches": stretch_rows,
+        "new_decision": {
+            "segment_threshold": new["segment_threshold"],
+            "stretch_thresholds": new["stretch"],
+            "cohort": new["cohort"],
+            "fusion_weights": new["weights"],
+            "fixed_cohort": new["fixed_cohort"],
+            "tuning_misses": new["tuning_misses"],
+        },
         "vad": data.get("vad", {}),
         "cpu_seconds": data["seconds"],
     }
+    if write_calibration:
+        import voice_timeline
+
+        before = _calibration.screening()
+        store(result, setup)
+        summary["timelines"] = voice_timeline.run(data, before, per_voice)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2, default=float))
     console.print(f"wrote {RESULTS}")
-    if write_calibration:
-        store(result, setup)
     return summary
 
 
 def store(result: dict[str, Any], setup: Setup) -> None:
-    """Write the shipped decision's constants into calibration.json (key ``screening``)."""
-    fusion: _calibration.Fusion = result["fusion"]
-    scores = result["shipped"]["clean"]
+    """Write the new decision's constants into calibration.json (key ``screening``) and the
+    fixed synthetic cohort's prints into cohort.json."""
+    new = result["new"]
+    fusion: _calibration.Fusion = new["fusion"]
+    scores = new["segments"]["clean"]
     best = impostor_best(scores, setup)
     impostor = best[setup.tuning & (setup.kind != "synthetic") & np.isfinite(best)].tolist()
-    cut = _calibration.threshold_for_rate(impostor, 0.01)
+    cut = new["segment_threshold"]
     path = _calibration.CALIBRATION_FILE
     data = json.loads(path.read_text())
     data[_calibration.SCREENING_KEY] = {
@@ -536,13 +631,33 @@ def store(result: dict[str, Any], setup: Setup) -> None:
         "curve": _calibration.impostor_curve(impostor),
         "source": "benchmarks/voice.py --write-calibration: per clean 3 s probe, the best score "
         "of another performer's voice; hedgewars + warzone2100 + 0ad (ktuberling and espeak-ng "
-        "held out)",
+        "held out); stretch thresholds per clean tuning stretch of 2 and 4 probes",
         "terms": {"resemblyzer-ge2e": list(fusion.ge2e), "mfcc-stats": list(fusion.mfcc)},
         "shifts": list(SHIFTS),
-        "cohort": result["cohort"],
+        "cohort": {
+            **new["cohort"],
+            **({"fixed": _calibration.COHORT_FILE.name} if new["fixed_cohort"] else {}),
+        },
         "gate": GATE,
         "switch": 2.0,
+        "stretch": new["stretch"],
         "miss_by_enrolment": miss_by_enrolment(result["data"], scores, setup, cut),
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
     console.print(f"wrote {path} ({_calibration.SCREENING_KEY})")
+    if not new["fixed_cohort"]:
+        return
+    ge2e, mfcc, _ = result["data"]["cohort_prints"]
+    model = _model.load_model()
+    cohort = {
+        "source": "benchmarks/voice_corpus.py espeak_cohort: espeak-ng voices "
+        f"{', '.join(voice_corpus.COHORT_VOICES)} at pitches "
+        f"{', '.join(map(str, voice_corpus.COHORT_PITCHES))}, Silero VAD; GE2E prints and raw "
+        "MFCC statistics",
+        "model_version": model.version,
+        "mfcc_version": _mfcc.model_version(),
+        "ge2e": [[round(float(v), 6) for v in row] for row in ge2e],
+        "mfcc": [[round(float(v), 5) for v in row] for row in mfcc],
+    }
+    _calibration.COHORT_FILE.write_text(json.dumps(cohort) + "\n")
+    console.print(f"wrote {_calibration.COHORT_FILE}")

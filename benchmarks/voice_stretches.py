@@ -40,7 +40,7 @@ from sostenuto.voice import _calibration, _score
 from sostenuto.voice._smooth import NONE, smooth_labels
 
 console = Console(width=200)
-SIZES = (1, 4)
+SIZES = (1, 2, 4)
 CAP = 24
 SWITCH = 2.0  # the shipped smoothing's cost of a change of voice
 MARGINS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -108,6 +108,18 @@ def margin_gated(matrix: np.ndarray, setup: vp.Setup, margin: float) -> np.ndarr
     return out
 
 
+def open_threshold(clean: np.ndarray, setup: vp.Setup, margin: float) -> float:
+    """The margin rule's threshold, open-set: each clean tuning stretch is judged with its own
+    performer's voices removed (as if not enrolled), and at most 1 % of them may then name
+    someone. (Judged with its own voice present, the rule's best voice is nearly always the
+    right one, no impostor score survives, and the fitted threshold let everything pass.)"""
+    hidden = np.where(setup.impostor, clean, -np.inf)
+    best = margin_gated(hidden, setup, margin).max(axis=1)
+    chosen = best[setup.tuning & (setup.kind != "synthetic")]
+    cut = _calibration.threshold_for_rate(chosen.tolist(), 0.01)
+    return max(cut, float(np.min(chosen[np.isfinite(chosen)], initial=0.0)))
+
+
 def threshold(scores: dict[str, np.ndarray], setup: vp.Setup) -> float:
     """At most 1 % of the clean tuning stretches of real voices have another performer's
     voice passing; stretches where no other voice can pass at all (no voice found, or the
@@ -123,6 +135,7 @@ def cohort_scores(
     cohort: dict[str, float],
     extra: tuple[np.ndarray, np.ndarray] | None = None,
     centroids: list[np.ndarray] | None = None,
+    conditions: tuple[str, ...] = (),
 ) -> dict[str, np.ndarray]:
     """The shipped pooled decision (Silero, fused, AS-norm, pitch search), optionally with
     ``extra`` cohort prints (GE2E, raw MFCC) and per-voice GE2E ``centroids``."""
@@ -137,7 +150,7 @@ def cohort_scores(
         groups = np.concatenate([groups, groups.max() + 1 + np.arange(extra[0].shape[0])])
     standard = vp.unit((mfcc_prints - fusion.mfcc_mean) / fusion.mfcc_std)
     out = {}
-    for condition in vp.measured(data):
+    for condition in conditions or vp.measured(data):
         ge2e, mfcc = data["probes"][("silero", condition)]
         rows = []
         for k in range(ge2e.shape[0]):
@@ -185,7 +198,9 @@ def lr_fusion(data: dict[str, Any], fusion: _calibration.Fusion) -> _calibration
         gradient = design.T @ (weight * (p - y)) + 1e-4 * w
         hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + 1e-4 * np.eye(3)
         w -= np.linalg.solve(hessian, gradient)
-    wg, wm = w[:2] / w[:2].mean()
+    # A negative weight would invert a score (and the stored spread must stay positive).
+    weights = np.maximum(w[:2], 1e-3)
+    wg, wm = weights / weights.mean()
     return _calibration.Fusion(
         fusion.calibration,
         (fusion.ge2e[0], fusion.ge2e[1] / wg),
@@ -340,7 +355,7 @@ def evaluate(data: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
         best_margin, best_miss = 0.0, float("inf")
         for margin in MARGINS:
             gated = {c: margin_gated(s, setup, margin) for c, s in pooled_shipped.items()}
-            cut = threshold(gated, setup)
+            cut = open_threshold(pooled_shipped["clean"], setup, margin)
             tuned = vp.measure(gated, setup, cut)
             miss = sum(
                 tuned[c]["tuning"]["miss_pct"]
@@ -348,11 +363,13 @@ def evaluate(data: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
             )
             if miss < best_miss:
                 best_margin, best_miss = margin, miss
-        add(
-            f"pooled + margin rule ({best_margin:g})",
-            {c: margin_gated(s, setup, best_margin) for c, s in pooled_shipped.items()},
-            {"margin": best_margin},
-        )
+        margin_scores = {c: margin_gated(s, setup, best_margin) for c, s in pooled_shipped.items()}
+        margin_cut = open_threshold(pooled_shipped["clean"], setup, best_margin)
+        systems[f"pooled + margin rule ({best_margin:g})"] = {
+            "threshold": margin_cut,
+            "margin": best_margin,
+            "conditions": vp.measure(margin_scores, setup, margin_cut),
+        }
         if cohort_extra is not None:
             add(
                 "pooled, cohort + 24 synthetic voices",
@@ -388,6 +405,7 @@ def evaluate(data: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
             "threshold": refit,
             "conditions": viterbi_rates(shipped_segments, groups, data, setup, refit),
         }
+        systems.update(result["new"]["rows"][str(k)])
         out[str(k)] = {
             "stretches": {
                 kind: int((setup.kind == kind).sum())
@@ -407,7 +425,7 @@ def print_table(k: int, systems: dict[str, Any], part: str) -> None:
     )
     table.add_column("decision")
     table.add_column("FM % (clean)", justify="right")
-    shown = [c for c in vp.CONDITIONS if c in next(iter(systems.values()))["conditions"]]
+    shown = [c for c in vp.ALL_CONDITIONS if any(c in r["conditions"] for r in systems.values())]
     for c in shown:
         table.add_column(c, justify="right")
     table.add_column("unenrolled", justify="right")
@@ -415,7 +433,10 @@ def print_table(k: int, systems: dict[str, Any], part: str) -> None:
     for name, row in systems.items():
         clean = row["conditions"]["clean"]
         cells = [f"{clean[part]['false_match_probes_pct']:.1f}"]
-        cells += [f"{row['conditions'][c][part]['miss_pct']:.1f}" for c in shown]
+        cells += [
+            f"{row['conditions'][c][part]['miss_pct']:.1f}" if c in row["conditions"] else "–"
+            for c in shown
+        ]
         cells.append(f"{clean[part]['unenrolled_attributed_pct']:.1f}")
         cells.append(f"{clean['synthetic_attributed_pct']:.1f}")
         table.add_row(name, *cells)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     witness_name: str = ""
     # The log's origin when its key is created; default: the prefix it is served at.
     log_origin: str = ""
+    # Webhook receivers on loopback or private networks: for a deployment inside one.
+    webhook_private_networks: bool = False
 
     @property
     def resolved_database_url(self) -> str:

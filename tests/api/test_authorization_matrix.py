@@ -637,7 +637,7 @@ def _subscription(t: Target, purpose: str) -> int:
         owner = Principal(f"matrix {t.lic.name}", "licensee", licensee_id=t.lic.id)
         with t.world.database.transaction() as session:
             made, _ = add_subscription(
-                session, owner, url=f"http://127.0.0.1:9/{purpose.replace(' ', '-')}"
+                session, owner, url=f"https://receiver.example/{purpose.replace(' ', '-')}"
             )
         _subscriptions[key] = made.id
     return _subscriptions[key]
@@ -995,7 +995,7 @@ OPS: dict[str, Op] = {
         "UFFFFFFFF",
         lambda t: {
             "path": "/api/v1/webhooks",
-            "json": {"url": "http://127.0.0.1:9/matrix", "licensee_id": t.lic.id},
+            "json": {"url": "https://receiver.example/matrix", "licensee_id": t.lic.id},
         },
         owner="lic",
     ),

@@ -3,7 +3,9 @@ one delivery per change; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,13 +17,21 @@ from fastapi.testclient import TestClient
 from sostenuto_client import webhooks
 
 from sostenuto.api import create_app
+from sostenuto.auth import Principal
 from sostenuto.consent import forget_snapshots
 from sostenuto.declarations import (
     DeliveryPolicy,
+    SecretBox,
+    add_subscription,
+    box_from_settings,
+    resume_deliveries,
+    secret_box,
     set_delivery_policy,
     signature,
+    use_secret_box,
     wait_for_deliveries,
 )
+from sostenuto.errors import IntegrityFailure
 from sostenuto.registry.demo import load_demo
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
@@ -30,6 +40,10 @@ from tests.declarations.revocations import EFFECTIVE, LUCIA_ONLY, USE, Corpus, d
 AURORA = "licensee:Aurora Audio Labs"
 CADENZA = "licensee:Cadenza Stream"
 AIE = "cmo-admin:AIE"
+AURORA_LAB = Principal(name="aurora-lab", role="licensee", licensee_id=1)  # demo licensee 1
+LOOPBACK_POLICY = DeliveryPolicy(
+    attempts=3, first_delay_s=0.05, timeout_s=5, allow_private_networks=True
+)
 
 
 @dataclass
@@ -86,7 +100,8 @@ def world(database: Database, settings: Settings) -> Iterator[World]:
     with database.transaction() as session:
         tokens = load_demo(session)
     corpus = declare_corpus(database, settings)
-    set_delivery_policy(database, DeliveryPolicy(attempts=3, first_delay_s=0.05, timeout_s=5))
+    # The receivers here listen on loopback: a private network, allowed for this deployment.
+    set_delivery_policy(database, LOOPBACK_POLICY)
     client = TestClient(create_app(settings, database))
     yield World(client, tokens, corpus, database)
     assert wait_for_deliveries(30)
@@ -241,3 +256,167 @@ def test_a_bad_url_is_refused_with_the_reason(world: World, url: str, says: str)
 def test_the_backoff_doubles() -> None:
     policy = DeliveryPolicy()
     assert [policy.delay(n) for n in range(1, policy.attempts)] == [1.0, 2.0, 4.0, 8.0]
+
+
+def _delivery(world: World, subscription: dict[str, Any]) -> dict[str, Any]:
+    path = f"/api/v1/webhooks/{subscription['id']}/deliveries"
+    [delivery] = world.call(AURORA, "GET", path).json()
+    return dict(delivery)
+
+
+PRIVATE_HOSTS = [
+    "127.0.0.1",
+    "10.1.2.3",
+    "169.254.169.254",
+    "192.168.0.7",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "localhost",
+    "hooks.localhost",
+    "0.0.0.0",
+]
+
+
+def test_a_receiver_on_a_private_network_is_refused_by_default(world: World) -> None:
+    set_delivery_policy(world.database, DeliveryPolicy())
+    for host in PRIVATE_HOSTS:
+        url = f"http://{host}/h"
+        refused = world.call(AURORA, "POST", "/api/v1/webhooks", json={"url": url})
+        assert refused.status_code == 422, (host, refused.text)
+        assert "public" in refused.json()["detail"], host
+    assert world.call(AURORA, "GET", "/api/v1/webhooks").json() == []
+
+
+def test_a_name_that_turns_private_is_refused_when_sending_and_not_retried(
+    world: World, receiver: Receiver
+) -> None:
+    subscription = _subscribe(world, AURORA, receiver.url.replace("127.0.0.1", "localhost"))
+    set_delivery_policy(world.database, DeliveryPolicy(attempts=3, first_delay_s=0.05))
+    _prohibit_lucia(world)
+    delivery = _delivery(world, subscription)
+    assert receiver.got == []
+    assert delivery["status"] == "failed"
+    [attempt] = delivery["attempts"]
+    assert "not a public address" in attempt["error"]
+
+
+def _leave_pending(world: World, subscription: dict[str, Any], age_s: float) -> str:
+    """A delivery as a process that stopped after one failed attempt leaves it."""
+    from sostenuto.storage.models.declarations import WebhookAttempt, WebhookDelivery
+
+    body = json.dumps({"changes": [], "manifests": [], "checkpoint": 1}).encode()
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s)
+    with world.database.transaction() as session:
+        session.add(
+            WebhookDelivery(
+                id="msg_left",
+                subscription_id=subscription["id"],
+                change_index=10_000,
+                body=body.decode(),
+                status="pending",
+                attempts=1,
+                created_at=then,
+            )
+        )
+        session.flush()
+        session.add(
+            WebhookAttempt(
+                delivery_id="msg_left",
+                number=1,
+                attempted_at=then,
+                status_code=503,
+                error="the receiver answered 503",
+                duration_ms=3,
+            )
+        )
+    return "msg_left"
+
+
+def test_a_delivery_left_by_a_stopped_process_is_resumed_once_at_start(
+    world: World, receiver: Receiver, settings: Settings
+) -> None:
+    subscription = _subscribe(world, AURORA, receiver.url)
+    message_id = _leave_pending(world, subscription, age_s=LOOPBACK_POLICY.quiet_s() + 5)
+    # A restarted service (a new application over the same database) sends it on.
+    create_app(settings, world.database)
+    assert wait_for_deliveries(30)
+    [(headers, body)] = receiver.got
+    assert headers["webhook-id"] == message_id
+    webhooks.verify(subscription["secret"], headers, body)
+    delivery = _delivery(world, subscription)
+    assert delivery["status"] == "delivered"
+    assert [a["number"] for a in delivery["attempts"]] == [1, 2]
+    # Taken once: resuming again finds nothing left.
+    assert resume_deliveries(world.database) == 0
+    assert wait_for_deliveries(30) and len(receiver.got) == 1
+
+
+def test_a_delivery_a_live_sender_may_still_hold_is_not_taken(
+    world: World, receiver: Receiver
+) -> None:
+    subscription = _subscribe(world, AURORA, receiver.url)
+    _leave_pending(world, subscription, age_s=LOOPBACK_POLICY.quiet_s() - 30)
+    assert resume_deliveries(world.database) == 0
+    assert wait_for_deliveries(30) and receiver.got == []
+    assert _delivery(world, subscription)["status"] == "pending"
+
+
+def _stored_secret(world: World, subscription_id: int) -> str:
+    from sostenuto.storage.models.declarations import WebhookSubscription
+
+    with world.database.reader() as session:
+        row = session.get(WebhookSubscription, subscription_id)
+        assert row is not None
+        return row.secret
+
+
+def test_the_secret_is_stored_sealed_under_the_services_key(
+    world: World, receiver: Receiver, settings: Settings
+) -> None:
+    subscription = _subscribe(world, AURORA, receiver.url)
+    stored = _stored_secret(world, subscription["id"])
+    assert stored.startswith("sealed:v1:") and subscription["secret"] not in stored
+    key = settings.keys_dir / "webhook-secrets.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    # A copy of the database with another key cannot sign anything.
+    with pytest.raises(IntegrityFailure, match="another key"):
+        SecretBox(os.urandom(32)).open(stored)
+    assert box_from_settings(settings).open(stored) == subscription["secret"]
+    _prohibit_lucia(world)
+    [(headers, body)] = receiver.got
+    webhooks.verify(subscription["secret"], headers, body)
+
+
+def test_a_secret_stored_before_sealing_still_signs(world: World, receiver: Receiver) -> None:
+    with world.database.transaction() as session:
+        made, secret = add_subscription(
+            session, AURORA_LAB, url=receiver.url, private_networks=True
+        )
+    assert _stored_secret(world, made.id) == secret  # plain, as rows made before sealing
+    _prohibit_lucia(world)
+    [(headers, body)] = receiver.got
+    webhooks.verify(secret, headers, body)
+
+
+def test_a_process_without_the_key_leaves_the_delivery_to_the_service(
+    world: World, receiver: Receiver
+) -> None:
+    subscription = _subscribe(world, AURORA, receiver.url)
+    # As in a process without the key (a CLI publishing a rule): the change is stored for
+    # delivery but cannot be signed there.
+    box = secret_box(world.database)
+    use_secret_box(world.database, None)
+    try:
+        rule = _prohibit_lucia(world)
+    finally:
+        use_secret_box(world.database, box)
+    assert receiver.got == []
+    assert _delivery(world, subscription)["status"] == "pending"
+    # The service, holding the key, sends it on once it is left.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=LOOPBACK_POLICY.quiet_s() + 5)
+    assert resume_deliveries(world.database, now=later) == 1
+    assert wait_for_deliveries(30)
+    [(headers, body)] = receiver.got
+    webhooks.verify(subscription["secret"], headers, body)
+    index = rule["log_entry"]["index"]
+    assert [c["index"] for c in json.loads(body)["changes"]] == [index]

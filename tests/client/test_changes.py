@@ -14,7 +14,7 @@ import pytest
 import sostenuto_client as sc
 from sostenuto_client import webhooks
 
-from sostenuto.declarations import wait_for_deliveries
+from sostenuto.declarations import DeliveryPolicy, set_delivery_policy, wait_for_deliveries
 from sostenuto.settings import Settings
 from tests.client.conftest import AURORA, CADENZA, Live
 from tests.declarations.revocations import EFFECTIVE, LUCIA_ONLY, USE, Corpus, declare_corpus
@@ -112,6 +112,8 @@ def test_a_webhook_delivery_verifies_with_the_client_helper(
     live_both: Live, corpus: Corpus, inbox: tuple[str, list[tuple[dict[str, str], bytes]]]
 ) -> None:
     url, got = inbox
+    # The inbox listens on loopback: a private network, allowed for this deployment.
+    set_delivery_policy(live_both.database, DeliveryPolicy(allow_private_networks=True))
     with live_both.client(AURORA) as client:
         subscription = client.webhooks.add(url=url)
         _prohibit_lucia(live_both, corpus)

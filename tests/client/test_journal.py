@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sostenuto_client import STATUSES, CorpusItem, Outcome, UsageError
+from sostenuto_client import STATUSES, CorpusItem, Outcome, UsageError, normalise_isrc
 from sostenuto_client._journal import Journal, outcome_of, read_outcomes, row_of
 
 text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -92,7 +92,19 @@ def test_the_fast_path_writes_what_the_general_path_writes(
     plain = _Chunk(7, list(isrcs))
     general = _Chunk(7, [CorpusItem(isrc=isrc) for isrc in isrcs])
     assert plain.plain and not general.plain
-    wanted = list(enumerate(isrcs))
-    fast = plain.settle([_Answer(wanted, answer, [])], hand_out_all)
-    slow = general.settle([_Answer(wanted, answer, [])], hand_out_all)
+    offsets = range(len(isrcs))
+    fast = plain.settle([_Answer(offsets, answer, [])], hand_out_all)
+    slow = general.settle([_Answer(offsets, answer, [])], hand_out_all)
     assert fast == slow
+
+
+isrc_like = st.from_regex(r"[A-Z]{2}[A-Z0-9]{3}[0-9]{7}", fullmatch=True)
+
+
+@given(st.lists(isrc_like | st.text(max_size=16) | isrc_like.map(lambda v: v + "\n" + v)))
+def test_the_whole_chunk_check_agrees_with_the_check_of_each_isrc(values: list[str]) -> None:
+    """A chunk takes the fast path only when every value is an ISRC in the stored form."""
+    from sostenuto_client._filter import _all_stored_isrcs
+
+    assert _all_stored_isrcs(list(values)) == all(normalise_isrc(v) == v for v in values)
+    assert not _all_stored_isrcs([*values, 7])  # a recording id is not an ISRC

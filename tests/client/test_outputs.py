@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sostenuto_client as sc
@@ -113,6 +114,54 @@ def test_a_batch_is_one_declaration_call_and_a_retry_is_not_doubled(
         assert client.log.checkpoint.show()["size"] == size
 
 
+def _output_declarations(client: sc.Client) -> list[dict[str, object]]:
+    listed = client.log.entries.list(entry_type="output-declaration", licensee_id=LICENSEE)
+    assert listed.get("next_cursor") is None
+    return list(listed["items"])
+
+
+def test_each_output_is_declared_once_and_a_rerun_with_the_same_key_adds_nothing(
+    labelling: Settings, live: Live
+) -> None:
+    outputs = [(f"gen-{n}.wav", piece_wav(60 + n, 4.0)) for n in range(3)]
+    options: dict[str, Any] = {"model_id": MODEL, "licensee_id": LICENSEE}
+    with live.client(AURORA) as client:
+        first = client.outputs.label_and_declare_many(
+            outputs, check_voices=False, idempotency_key="nightly-7", **options
+        )
+        assert [item.status for item in first.items] == ["declared"] * 3 and first.new == 3
+        # One entry per output (label.apply declared none of its own), naming the
+        # labelled file; each watermark id resolves to that entry.
+        declared = _output_declarations(client)
+        assert len(declared) == 3
+        for item in first.items:
+            assert item.receipt is not None and item.watermark_id is not None
+            mark = client.label.watermarks.show(item.watermark_id)
+            assert mark["log_entry_id"] == item.receipt["entry_id"]
+        size = client.log.checkpoint.show()["size"]
+
+        again = client.outputs.label_and_declare_many(
+            outputs, check_voices=False, idempotency_key="nightly-7", **options
+        )
+        assert [item.status for item in again.items] == ["declared"] * 3 and again.new == 0
+        # The server answered every request as the first time: the same files and ids.
+        assert [(i.sha256, i.watermark_id) for i in again.items] == [
+            (i.sha256, i.watermark_id) for i in first.items
+        ]
+        assert [i.receipt for i in again.items] == [
+            {**i.receipt, "new": False} for i in first.items if i.receipt
+        ]
+        assert len(_output_declarations(client)) == 3
+        assert client.log.checkpoint.show()["size"] == size
+
+        # Another key is another batch: labelled and declared anew.
+        other = client.outputs.label_and_declare_many(
+            outputs[:1], check_voices=False, idempotency_key="nightly-8", **options
+        )
+        assert other.new == 1 and other.items[0].watermark_id != first.items[0].watermark_id
+        assert len(_output_declarations(client)) == 4
+
+
 def test_a_single_undecodable_output_raises_a_clear_error(labelling: Settings, live: Live) -> None:
     with live.client(AURORA) as client, pytest.raises(sc.SostenutoClientError) as raised:
         client.outputs.label_and_declare(
@@ -135,24 +184,37 @@ def test_a_missing_file_is_reported_and_nothing_declared(
     assert batch.declaration_calls == 0 and live.flaky.seen == []
 
 
-def test_labelling_locally_with_the_server_package(labelling: Settings, live: Live) -> None:
-    output = piece_wav(30, 10.0)
+def test_labelling_locally_with_the_server_package(
+    labelling: Settings, live: Live, tmp_path: Path
+) -> None:
+    outputs = [("a.wav", piece_wav(30, 10.0)), ("b.wav", piece_wav(31, 5.0))]
+    options: dict[str, Any] = {
+        "model_id": MODEL,
+        "licensee_id": LICENSEE,
+        "check_voices": False,
+        "local": True,
+        "keys_dir": labelling.keys_dir,
+        "out_dir": tmp_path,
+        "idempotency_key": "local-1",
+    }
     with live.client(AURORA) as client:
-        done = client.outputs.label_and_declare(
-            output,
-            model_id=MODEL,
-            licensee_id=LICENSEE,
-            check_voices=False,
-            local=True,
-            keys_dir=labelling.keys_dir,
-        )
-        assert done.status == "declared" and done.data is not None
-        assert done.label_entry_id is None  # no label call: the one entry is the declaration
-        found = client.label.inspect(file=("local.wav", done.data))
-        assert found["ai_generated"] is True and found["manifest"]["trusted"] is True
-        assert f"{found['watermark']['watermark_id']:08x}" == done.watermark_id
-        assert done.proof is not None
-        assert client.log.verify(bundle=done.proof)["valid"] is True
+        # Two labelling processes (one per output here), as on a generation server's cores.
+        batch = client.outputs.label_and_declare_many(outputs, processes=2, **options)
+        assert [item.status for item in batch.items] == ["declared"] * 2
+        assert batch.declaration_calls == 1 and len(_output_declarations(client)) == 2
+        # Again: the labelled files in out_dir carry the batch's watermark ids, so they are
+        # kept, not labelled anew (their signatures would differ), and nothing is declared.
+        again = client.outputs.label_and_declare_many(outputs, processes=2, **options)
+        assert again.new == 0 and len(_output_declarations(client)) == 2
+        assert [i.sha256 for i in again.items] == [i.sha256 for i in batch.items]
+        for done in batch.items:
+            assert done.path is not None
+            found = client.label.inspect(file=("local.wav", done.path.read_bytes()))
+            assert found["ai_generated"] is True and found["manifest"]["trusted"] is True
+            assert f"{found['watermark']['watermark_id']:08x}" == done.watermark_id
+            assert done.proof is not None
+            assert client.log.verify(bundle=done.proof)["valid"] is True
+    assert client.outputs._labeller is None  # closing the client stopped the processes
 
 
 def test_the_output_module_loads_no_numpy() -> None:

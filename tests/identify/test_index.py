@@ -25,6 +25,10 @@ def best_key(index: Index | ShardedIndex, query: Samples) -> str | None:
     return found[0].key if found else None
 
 
+def stats_postings(index: Index) -> int:
+    return index.stats().postings
+
+
 def test_persists_and_reopens_memory_mapped(pieces: dict[int, Samples], tmp_path: Path) -> None:
     index = Index.create(tmp_path / "ix")
     index.add_many([(f"p{s}", fingerprint_samples(pieces[s])) for s in (1, 2, 3)])
@@ -32,8 +36,9 @@ def test_persists_and_reopens_memory_mapped(pieces: dict[int, Samples], tmp_path
     assert reopened.keys() == ["p1", "p2", "p3"]
     assert best_key(reopened, excerpt(pieces[2], 12, 8)) == "p2"
     segment = reopened._segments[0]
-    assert isinstance(segment.keys, np.memmap)
-    assert np.all(np.diff(segment.keys.astype(np.int64)) >= 0)
+    assert isinstance(segment.peak_data, np.memmap)
+    keys, _ = segment.table.decode_all()  # postings come back sorted by hash
+    assert keys.size == stats_postings(reopened) and np.all(np.diff(keys.astype(np.int64)) >= 0)
     stats = reopened.stats()
     assert stats.tracks == 3 and stats.segments == 1
     assert stats.hours == pytest.approx(120 / 3600)

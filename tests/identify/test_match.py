@@ -200,19 +200,17 @@ def test_a_slightly_wrong_alignment_is_refitted_on_its_hits(
     scale = 1.0 + scale_error
     # Wrong by offset_error at the middle of the query, more towards its ends.
     offset = true_offset + middle - scale * middle + offset_error
-    track = piece_index.track_id(f"p{seed}")
-    fit = _match._refit(piece_index, track, occupancy, 0.0, frames, scale, offset, 0.0)
+    track = piece_index.reference(piece_index.track_id(f"p{seed}"))
+    fit = _match._refit(track, occupancy, 0.0, frames, scale, offset, 0.0)
     assert fit is not None
     edges = np.array([0.0, middle, frames])
     truth = true_offset + edges
     for _ in range(2):  # as the search does: a second fit from the first
-        fit = _match._refit(piece_index, track, occupancy, 0.0, frames, *fit, 0.0) or fit
+        fit = _match._refit(track, occupancy, 0.0, frames, *fit, 0.0) or fit
     assert np.all(np.abs(fit[0] * edges + fit[1] - truth) <= 1.0)
     no_anchors = np.zeros(0, dtype=np.int64)
-    before = _match._verify(
-        piece_index, track, occupancy, 0.0, frames, scale, offset, 0.0, no_anchors
-    )
-    after = _match._verify(piece_index, track, occupancy, 0.0, frames, *fit, 0.0, no_anchors)
+    before = _match._verify(track, occupancy, 0.0, frames, scale, offset, 0.0, no_anchors)
+    after = _match._verify(track, occupancy, 0.0, frames, *fit, 0.0, no_anchors)
     assert before is not None and after is not None
     if abs(offset_error) >= 1.2:  # off by more than the tolerance: peaks were lost
         assert after.hits > before.hits
@@ -289,8 +287,7 @@ def test_the_best_sub_stretch_is_discounted_for_being_picked_among_all(
         np.concatenate([noise_t, ref_t[copied]]), np.concatenate([noise_b, ref_b[copied]])
     )
     verified = _match._verify(
-        index,
-        track,
+        index.reference(track),
         _match._Occupancy(query),
         0.0,
         float(frames),

@@ -146,6 +146,9 @@ def test_screening_resumes_where_it_stopped(
     assert seen[0] == (2, 4)  # two files were not screened again
     assert again.summary == first.summary
     assert again.screen_id == first.screen_id
+    # The torn line was cut off: every file has one whole verdict line.
+    paths = [json.loads(line)["path"] for line in state.read_text().splitlines()]
+    assert sorted(paths) == sorted(row["path"] for row in again.files)
 
 
 def test_another_threshold_or_catalogue_is_another_screen(

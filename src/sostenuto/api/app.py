@@ -46,7 +46,22 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     mount_static(app)
     docs.install(app)
     _document_errors(app)
+    _start_deliveries(settings, database)
     return app
+
+
+def _start_deliveries(settings: Settings, database: Database) -> None:
+    """Seal webhook secrets with the service's key, apply the egress setting, and send on
+    the deliveries a stopped process left."""
+    from dataclasses import replace
+
+    from sostenuto import declarations
+
+    declarations.use_secret_box(database, declarations.box_from_settings(settings))
+    if settings.webhook_private_networks:
+        policy = declarations.delivery_policy(database)
+        declarations.set_delivery_policy(database, replace(policy, allow_private_networks=True))
+    declarations.resume_deliveries(database)
 
 
 def app_from_environment() -> FastAPI:

@@ -18,7 +18,9 @@ from sostenuto.declarations._changes import Feed, changes_since
 from sostenuto.declarations._declare import declare, declare_batch, training_summary
 from sostenuto.declarations._deliveries import (
     DeliveryPolicy,
+    delivery_policy,
     notify_changes,
+    resume_deliveries,
     set_delivery_policy,
     wait_for_deliveries,
 )
@@ -30,6 +32,12 @@ from sostenuto.declarations._rules import (
     publish_rule,
     publish_rule_change,
     rule_with_entry,
+)
+from sostenuto.declarations._secrets import (
+    SecretBox,
+    box_from_settings,
+    secret_box,
+    use_secret_box,
 )
 from sostenuto.declarations._signing import signature, signed_headers
 from sostenuto.declarations._usage import SCANNED, Use, uses_of_performer
@@ -45,26 +53,32 @@ __all__ = [
     "SCANNED",
     "DeliveryPolicy",
     "Feed",
+    "SecretBox",
     "Subscription",
     "Use",
     "add_subscription",
+    "box_from_settings",
     "change_kind",
     "changes_since",
     "consent_change_payload",
     "declare",
     "declare_batch",
     "delete_subscription",
+    "delivery_policy",
     "list_deliveries",
     "list_subscriptions",
     "notify_changes",
     "publish_rule",
     "publish_rule_change",
     "recent_narrowing_changes",
+    "resume_deliveries",
     "rule_with_entry",
+    "secret_box",
     "set_delivery_policy",
     "signature",
     "signed_headers",
     "training_summary",
+    "use_secret_box",
     "uses_of_member",
     "uses_of_performer",
     "uses_of_recording",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from sqlalchemy import select
 
 from sostenuto.auth import Principal
 from sostenuto.declarations._cited import check_citations, decision_facts
 from sostenuto.declarations._deliveries import notify_changes
 from sostenuto.settings import Settings
 from sostenuto.storage import Database
+from sostenuto.storage.models.label import WatermarkMark
 from sostenuto.transparency import Receipt, append_prepared, prepare_batch
 from sostenuto.transparency import training_summary as _training_summary
 
@@ -34,6 +38,7 @@ def declare_batch(
         with database.reader() as session:
             check_citations(session, prepared.citations, several=len(entries) > 1)
     receipts = append_prepared(database, settings, prepared.leaves)
+    _link_watermarks(database, entries, receipts)
     # Consent changes a CMO declared by hand reach the webhooks as published rules do.
     notify_changes(
         database,
@@ -44,6 +49,38 @@ def declare_batch(
         ],
     )
     return receipts
+
+
+_OUR_WATERMARK = re.compile(r"[0-9a-f]{8}")
+
+
+def _link_watermarks(
+    database: Database,
+    entries: Sequence[tuple[str, Mapping[str, Any]]],
+    receipts: Sequence[Receipt],
+) -> None:
+    """Point watermark ids issued without a log entry (``label.apply`` with ``declare``
+    false) at the output declaration that names them, so a found file's id resolves to it.
+    Only the licensee's own ids, and only once: a later declaration never takes one over."""
+    named = {
+        int(str(payload["watermark_id"]), 16): (int(payload["licensee_id"]), receipt)
+        for (entry_type, payload), receipt in zip(entries, receipts, strict=True)
+        # A declaration may name any watermark (free text); ours are 8 hex digits.
+        if entry_type == "output-declaration"
+        and _OUR_WATERMARK.fullmatch(str(payload.get("watermark_id") or ""))
+    }
+    if not named:
+        return
+    with database.transaction() as session:
+        marks = session.scalars(
+            select(WatermarkMark).where(
+                WatermarkMark.watermark_id.in_(named), WatermarkMark.log_entry_id.is_(None)
+            )
+        )
+        for mark in marks:
+            licensee_id, receipt = named[mark.watermark_id]
+            if mark.licensee_id == licensee_id:
+                mark.log_entry_id, mark.log_index = receipt.entry_id, receipt.index
 
 
 def declare(

@@ -1,8 +1,8 @@
 """Licensees' webhook subscriptions: made, listed, deleted, and their deliveries listed.
 
-The secret that signs deliveries is returned once, when the subscription is made; listings
-never show it. A licensee sees and deletes its own subscriptions only: another licensee's
-do not exist for it (404).
+The secret that signs deliveries is returned once, when the subscription is made, and stored
+sealed (``_secrets``); listings never show it. A licensee sees and deletes its own
+subscriptions only: another licensee's do not exist for it (404).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sostenuto.auth import Principal, allowed, authorize
+from sostenuto.declarations._egress import check_named_public
+from sostenuto.declarations._secrets import SecretBox
 from sostenuto.declarations._signing import new_secret
 from sostenuto.errors import Conflict, InvalidInput, NotFound
 from sostenuto.storage.models.declarations import (
@@ -76,11 +78,24 @@ def _licensee(principal: Principal, licensee_id: int | None) -> int:
 
 
 def add_subscription(
-    session: Session, principal: Principal, *, url: str, licensee_id: int | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    url: str,
+    licensee_id: int | None = None,
+    private_networks: bool = False,
+    box: SecretBox | None = None,
 ) -> tuple[Subscription, str]:
-    """Subscribe ``url`` to the licensee's revocation feed; returns it and its secret."""
+    """Subscribe ``url`` to the licensee's revocation feed; returns it and its secret.
+
+    A URL whose host is written as a loopback or private address is refused unless
+    ``private_networks`` (the delivery policy's) allows it; names are checked when sending.
+    The secret is stored sealed by ``box`` (the application's); plain only without one.
+    """
     licensee_id = _licensee(principal, licensee_id)
     url = _check_url(url)
+    if not private_networks:
+        check_named_public(url)
     if session.get(Licensee, licensee_id) is None:
         raise NotFound(f"no licensee with id {licensee_id}")
     active = session.scalar(
@@ -97,7 +112,7 @@ def add_subscription(
     row = WebhookSubscription(
         licensee_id=licensee_id,
         url=url,
-        secret=secret,
+        secret=box.seal(secret) if box else secret,
         active=True,
         created_at=dt.datetime.now(dt.UTC),
         created_by=principal.name[:200],

@@ -36,6 +36,8 @@ class Fingerprint:
     peak_times: npt.NDArray[np.int32]
     peak_bins: npt.NDArray[np.int32]
     duration: float
+    # Which peaks were hashed (a subset): the index stores the peaks and remakes the hashes.
+    hashed: npt.NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return int(self.hashes.size)
@@ -59,7 +61,11 @@ def fingerprint_samples(
         spectrogram, chosen.peaks_per_second, VERIFY_PEAKS_PER_SECOND, bands=chosen.bands
     )
     hashes, t1, f1 = triplet_hashes(times, bins, chosen, variants=query)
-    return Fingerprint(hashes, t1, f1, peak_times, peak_bins, samples.size / SAMPLE_RATE)
+    hashed = np.isin(
+        peak_times.astype(np.int64) * 256 + peak_bins, times.astype(np.int64) * 256 + bins
+    )
+    duration = samples.size / SAMPLE_RATE
+    return Fingerprint(hashes, t1, f1, peak_times, peak_bins, duration, hashed)
 
 
 def load_audio(path: str | Path) -> Audio:

@@ -34,20 +34,23 @@ _SPANS = 8
 _EDGE_MARGIN = 0.2  # fraction of a quantisation step counted as "near the boundary"
 
 
-def _neighbours(times: IntArray, bins: IntArray, params: FingerprintParams) -> IntArray:
-    """For each peak, the indices of its next ``fan_out`` peaks in the target zone (-1: none)."""
+def _neighbours(
+    times: IntArray, bins: IntArray, params: FingerprintParams, starts: npt.NDArray[np.int64]
+) -> IntArray:
+    """For each peak of ``starts``, the indices of its next ``fan_out`` peaks in the target
+    zone (-1: none)."""
     n = times.size
     lookahead = 4 * params.fan_out
     offsets = np.arange(1, lookahead + 1)
-    candidates = np.arange(n)[:, None] + offsets[None, :]
+    candidates = starts[:, None] + offsets[None, :]
     inside = candidates < n
     candidates = np.where(inside, candidates, n - 1)
-    dt = times[candidates] - times[:, None]
-    df = np.abs(bins[candidates] - bins[:, None])
+    dt = times[candidates] - times[starts][:, None]
+    df = np.abs(bins[candidates] - bins[starts][:, None])
     valid = inside & (dt > 0) & (dt < params.max_dt) & (df <= params.max_df)
     rank = np.cumsum(valid, axis=1) - 1
     valid &= rank < params.fan_out
-    result = np.full((n, params.fan_out), -1, dtype=np.int64)
+    result = np.full((starts.size, params.fan_out), -1, dtype=np.int64)
     rows, cols = np.nonzero(valid)
     result[rows, rank[rows, cols]] = candidates[rows, cols]
     return result.astype(np.int32)
@@ -64,18 +67,28 @@ def _near_edge(value: npt.NDArray[np.float64]) -> tuple[IntArray, IntArray]:
 
 
 def triplet_hashes(
-    times: IntArray, bins: IntArray, params: FingerprintParams, *, variants: bool
+    times: IntArray,
+    bins: IntArray,
+    params: FingerprintParams,
+    *,
+    variants: bool,
+    starts: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[UIntArray, IntArray, IntArray]:
-    """Hashes with the time and bin of each triplet's first peak, in triplet order."""
+    """Hashes with the time and bin of each triplet's first peak, in triplet order.
+
+    ``starts`` limits the triplets to those whose first peak it marks (the others are
+    left out, nothing else changes): a candidate track's hashes are remade only where the
+    index says the query hit it."""
     empty_u = np.zeros(0, dtype=np.uint32)
     empty_i = np.zeros(0, dtype=np.int32)
     if times.size < 3:
         return empty_u, empty_i, empty_i
-    table = _neighbours(times, bins, params)
+    rows = np.arange(times.size) if starts is None else np.flatnonzero(starts)
+    table = _neighbours(times, bins, params, rows.astype(np.int64))
     pairs = np.array(list(combinations(range(params.fan_out), 2)), dtype=np.int32)
     second = table[:, pairs[:, 0]].ravel()
     third = table[:, pairs[:, 1]].ravel()
-    first = np.repeat(np.arange(times.size, dtype=np.int32), len(pairs))
+    first = np.repeat(rows.astype(np.int32), len(pairs))
     ok = (second >= 0) & (third >= 0)
     first, second, third = first[ok], second[ok], third[ok]
     t1, t2, t3 = times[first], times[second], times[third]

@@ -1,18 +1,23 @@
 """A persistent fingerprint index: immutable, memory-mapped segments plus tombstones.
 
-Layout of an index directory::
+Layout of an index directory (format 2, docs/identify.md)::
 
-    manifest.json          segments in order, removed track ids, next track id, versions
-    seg-000001/keys.npy    uint32 hashes, sorted
-    seg-000001/tracks.npy  uint32 internal track id of each posting
-    seg-000001/marks.npy   uint32 ``frame << 8 | log-frequency bin`` of each posting
-    seg-000001/catalog.json  the tracks the segment holds: id, key, duration, hash count
+    manifest.json            segments in order, removed track ids, next track id, versions
+    seg-000001/blocks.npy    where each block of the hash space starts in the postings
+    seg-000001/postings.npy  bit-packed postings: hash low bits and half-second slot (_postings)
+    seg-000001/peaks.npy     the tracks' verification peaks, one zlib blob each (_reference)
+    seg-000001/catalog.json  the tracks of the segment (id, key, duration, counts, where their
+                             slots and peaks are) and how its postings are packed
 
-A posting costs 12 bytes. Adding writes a new segment; removing writes a tombstone;
-:meth:`Index.compact` merges segments and drops removed tracks. Every change ends with an
-atomic replace of ``manifest.json``, so readers see the old or the new index, never half.
-One writer at a time holds ``lock``; any number of processes may read (the segments are
-memory-mapped, so they share the page cache).
+Matching is in two stages: the posting table says which tracks hold a query's hashes and
+about when (enough to rank candidates), and only the few candidate tracks have their peaks
+decoded and their hashes remade for the exact alignment. About 1.3 MB per hour of audio.
+
+Adding writes a new segment; removing writes a tombstone; :meth:`Index.compact` merges
+segments and drops removed tracks. Every change ends with an atomic replace of
+``manifest.json``, so readers see the old or the new index, never half. One writer at a
+time holds ``lock``; any number of processes may read (the segments are memory-mapped, so
+they share the page cache).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +40,21 @@ import numpy.typing as npt
 from sostenuto.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from sostenuto.identify._fingerprint import Fingerprint
 from sostenuto.identify._params import VERSION
+from sostenuto.identify._postings import COARSE_FRAMES, KEY_BITS, PostingTable, write_table
+from sostenuto.identify._reference import (
+    TrackReference,
+    decode_peaks,
+    encode_peaks,
+    hashed_mask,
+    reference_hashes,
+)
 
 U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
+FORMAT = 2  # on-disk layout; bumped with any change to what a segment holds
 _MANIFEST = "manifest.json"
 _MAX_FRAMES = 1 << 24  # 74 hours at 16 ms per frame
 
@@ -52,17 +68,50 @@ class TrackInfo:
     duration: float
     hashes: int
     peaks: int = 0
-    peak_start: int = 0  # where the track's peaks begin in its segment's peaks.npy
+    peak_start: int = 0  # byte offset of the track's peak blob in its segment's peaks.npy
+    peak_bytes: int = 0
+    slot: int = 0  # the track's first half-second slot in its segment's postings
+    slots: int = 0
+
+
+@dataclass(frozen=True)
+class EncodedTrack:
+    """A track as the index stores it: its hashes, their frames, and its peak blob.
+
+    :meth:`Index.add_many` makes these from fingerprints; a bulk loader that already holds
+    encoded tracks can hand them to :meth:`Index.add_encoded` directly."""
+
+    key: str
+    duration: float
+    hashes: U32
+    times: I32  # frame of each hash's first peak
+    peaks: int  # verification peaks in the blob
+    blob: bytes
+
+    @classmethod
+    def of(cls, key: str, fingerprint: Fingerprint) -> EncodedTrack:
+        hashed = hashed_mask(fingerprint)
+        if hashed.shape != fingerprint.peak_times.shape:
+            raise InvalidInput(f"track {key!r}: the hashed-peak mask does not fit its peaks")
+        hashes, times, _ = reference_hashes(fingerprint.peak_times, fingerprint.peak_bins, hashed)
+        # The index keeps only peaks and remakes hashes from them: a fingerprint whose
+        # hashes are not the reference hashes of its peaks (a query's) cannot be stored.
+        if not np.array_equal(np.sort(hashes), np.sort(fingerprint.hashes)):
+            raise InvalidInput(f"track {key!r}: only reference fingerprints can be indexed")
+        blob = encode_peaks(fingerprint.peak_times, fingerprint.peak_bins, hashed)
+        return cls(key, float(fingerprint.duration), hashes, times, int(hashed.size), blob)
 
 
 @dataclass(frozen=True)
 class Postings:
-    """Index hits for a batch of query hashes: which query row, which track, where."""
+    """Index hits for a batch of query hashes: which query row, which track, about when.
+
+    ``times`` is the middle frame of the hit's half-second slot (``COARSE_FRAMES``): the
+    exact frame and bin come from the candidate's :class:`TrackReference`."""
 
     rows: I64
     tracks: U32
     times: npt.NDArray[np.int32]
-    bins: npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True)
@@ -82,34 +131,31 @@ class IndexStats:
 class _Segment:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.keys: U32 = np.load(path / "keys.npy", mmap_mode="r")
-        self.tracks: U32 = np.load(path / "tracks.npy", mmap_mode="r")
-        self.marks: U32 = np.load(path / "marks.npy", mmap_mode="r")
-        self.peaks: U32 = np.load(path / "peaks.npy", mmap_mode="r")
-        if not (self.keys.shape == self.tracks.shape == self.marks.shape):
-            raise IntegrityFailure(f"index segment {path.name} has arrays of unequal length")
-        catalog = json.loads((path / "catalog.json").read_text())
-        self.catalog = [TrackInfo(**entry) for entry in catalog]
+        try:
+            catalog = json.loads((path / "catalog.json").read_text())
+            self.table = PostingTable.from_catalog(path, catalog["postings"])
+            self.catalog = [TrackInfo(**entry) for entry in catalog["tracks"]]
+        except (KeyError, TypeError, ValueError, FileNotFoundError) as error:
+            raise IntegrityFailure(f"index segment {path.name} is unreadable: {error}") from None
+        self.peak_data: npt.NDArray[np.uint8] = np.load(path / "peaks.npy", mmap_mode="r")
+        self.slot_starts = np.array([info.slot for info in self.catalog], dtype=np.int64)
+        self.track_ids = np.array([info.track_id for info in self.catalog], dtype=np.uint32)
 
-    def lookup(self, hashes: U32, max_postings: int) -> tuple[I64, I64]:
-        """Posting positions and the query row each came from."""
-        lo = np.searchsorted(self.keys, hashes, side="left")
-        hi = np.searchsorted(self.keys, hashes, side="right")
-        counts = hi - lo
-        # Hashes this common carry no evidence and only cost time.
-        counts[counts > max_postings] = 0
-        total = int(counts.sum())
-        rows = np.repeat(np.arange(hashes.size, dtype=np.int64), counts)
-        starts = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-        positions = starts + np.arange(total, dtype=np.int64)
-        return positions.astype(np.int64), rows
+    def blob(self, info: TrackInfo) -> bytes:
+        return bytes(self.peak_data[info.peak_start : info.peak_start + info.peak_bytes])
 
+    def lookup(self, hashes: U32, max_postings: int) -> tuple[I64, U32, I32]:
+        rows, slots = self.table.lookup(hashes, max_postings)
+        where = np.searchsorted(self.slot_starts, slots.astype(np.int64), side="right") - 1
+        coarse = slots.astype(np.int64) - self.slot_starts[where]
+        times = (coarse * COARSE_FRAMES + COARSE_FRAMES // 2).astype(np.int32)
+        return rows, self.track_ids[where], times
 
-def _write_array(folder: Path, name: str, array: npt.NDArray[Any]) -> None:
-    with open(folder / name, "wb") as handle:
-        np.save(handle, array)
-        handle.flush()
-        os.fsync(handle.fileno())
+    def postings_by_track(self) -> tuple[U32, U32, I64]:
+        """Every posting as (hash, track id, slot within the track), for compaction."""
+        keys, slots = self.table.decode_all()
+        where = np.searchsorted(self.slot_starts, slots.astype(np.int64), side="right") - 1
+        return keys, self.track_ids[where], slots.astype(np.int64) - self.slot_starts[where]
 
 
 def _atomic_json(path: Path, value: Any) -> None:
@@ -158,7 +204,7 @@ class Index:
         with _locked(path):
             if not (path / _MANIFEST).exists():
                 manifest = {
-                    "format": 1,
+                    "format": FORMAT,
                     "fingerprint_version": VERSION,
                     "segments": [],
                     "removed": [],
@@ -177,6 +223,11 @@ class Index:
             raise NotFound(f"no fingerprint index at {path}") from None
         except json.JSONDecodeError as error:
             raise IntegrityFailure(f"index manifest at {path} is not JSON: {error}") from None
+        if manifest.get("format") != FORMAT:
+            raise IntegrityFailure(
+                f"index at {path} is in format {manifest.get('format')}, this build reads "
+                f"format {FORMAT} (compact postings, docs/identify.md); re-index the catalogue"
+            )
         if manifest.get("fingerprint_version") != VERSION:
             raise IntegrityFailure(
                 f"index at {path} holds fingerprints of version "
@@ -208,12 +259,16 @@ class Index:
         except KeyError:
             raise NotFound(f"no track with key {key!r} in the index") from None
 
-    def peaks(self, track_id: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    def peaks(self, track_id: int) -> tuple[I32, I32]:
         """The reference peaks of a track: frames (ascending) and log-frequency bins."""
         info = self.track(track_id)
-        segment = self._segment_of[track_id]
-        packed = np.asarray(segment.peaks[info.peak_start : info.peak_start + info.peaks])
-        return (packed >> 8).astype(np.int32), (packed & 0xFF).astype(np.int32)
+        times, bins, _ = decode_peaks(self._segment_of[track_id].blob(info))
+        return times, bins
+
+    def reference(self, track_id: int) -> TrackReference:
+        """A track's peaks and its exact hashes, decoded for matching."""
+        info = self.track(track_id)
+        return TrackReference.from_blob(self._segment_of[track_id].blob(info))
 
     def keys(self) -> list[str]:
         return sorted(self._by_key)
@@ -231,36 +286,22 @@ class Index:
     def lookup(self, hashes: U32, *, max_postings: int = 2000) -> Postings:
         """Every live posting of every hash in ``hashes``."""
         hashes = np.asarray(hashes, dtype=np.uint32)
-        rows_parts: list[I64] = []
-        tracks_parts: list[U32] = []
-        marks_parts: list[U32] = []
-        for segment in self._segments:
-            positions, rows = segment.lookup(hashes, max_postings)
-            if positions.size:
-                rows_parts.append(rows)
-                tracks_parts.append(np.asarray(segment.tracks[positions]))
-                marks_parts.append(np.asarray(segment.marks[positions]))
-        if not rows_parts:
-            return Postings(
-                np.zeros(0, np.int64),
-                np.zeros(0, np.uint32),
-                np.zeros(0, np.int32),
-                np.zeros(0, np.int32),
-            )
-        rows = np.concatenate(rows_parts)
-        tracks = np.concatenate(tracks_parts)
-        marks = np.concatenate(marks_parts)
+        parts = [segment.lookup(hashes, max_postings) for segment in self._segments]
+        parts = [part for part in parts if part[0].size]
+        if not parts:
+            return Postings(np.zeros(0, np.int64), np.zeros(0, np.uint32), np.zeros(0, np.int32))
+        rows = np.concatenate([part[0] for part in parts])
+        tracks = np.concatenate([part[1] for part in parts])
+        times = np.concatenate([part[2] for part in parts])
         if self._removed.size:
             live = ~np.isin(tracks, self._removed)
-            rows, tracks, marks = rows[live], tracks[live], marks[live]
-        return Postings(
-            rows, tracks, (marks >> 8).astype(np.int32), (marks & 0xFF).astype(np.int32)
-        )
+            rows, tracks, times = rows[live], tracks[live], times[live]
+        return Postings(rows, tracks, times)
 
     def stats(self) -> IndexStats:
         live = [self._tracks[t] for t in self._by_key.values()]
         disk = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
-        postings = sum(int(s.keys.size) for s in self._segments)
+        postings = sum(len(s.table) for s in self._segments)
         return IndexStats(
             tracks=len(live),
             removed_tracks=len(self._manifest["removed"]),
@@ -279,16 +320,27 @@ class Index:
         self, items: Sequence[tuple[str, Fingerprint]], *, replace: bool = False
     ) -> list[TrackInfo]:
         """Add tracks as one new segment; ``replace`` retires an older track of the same key."""
-        if not items:
-            return []
-        keys = [key for key, _ in items]
-        if len(set(keys)) != len(keys):
-            raise InvalidInput("the same key appears twice in one batch")
         for key, fingerprint in items:
-            if not key or len(key) > 500:
-                raise InvalidInput("a track key must be 1 to 500 characters")
+            _check_key(key)
             if fingerprint.times.size and int(fingerprint.times.max()) >= _MAX_FRAMES:
                 raise InvalidInput(f"track {key!r} is longer than the index allows (74 h)")
+        return self.add_encoded([EncodedTrack.of(key, fp) for key, fp in items], replace=replace)
+
+    def add_encoded(
+        self, tracks: Sequence[EncodedTrack], *, replace: bool = False
+    ) -> list[TrackInfo]:
+        """Add tracks already encoded (see :class:`EncodedTrack`) as one new segment."""
+        if not tracks:
+            return []
+        keys = [track.key for track in tracks]
+        if len(set(keys)) != len(keys):
+            raise InvalidInput("the same key appears twice in one batch")
+        for track in tracks:
+            _check_key(track.key)
+            if track.times.size and int(track.times.max()) >= _MAX_FRAMES:
+                raise InvalidInput(f"track {track.key!r} is longer than the index allows (74 h)")
+            if track.hashes.size and int(track.hashes.max()) >> KEY_BITS:
+                raise InvalidInput(f"track {track.key!r} has a hash wider than {KEY_BITS} bits")
         with _locked(self.path):
             manifest = json.loads((self.path / _MANIFEST).read_text())
             current = Index(self.path, manifest)
@@ -297,43 +349,21 @@ class Index:
                 taken = [k for k in keys if k in current._by_key]
                 raise Conflict(f"already in the index: {', '.join(taken[:5])}")
             next_track = int(manifest["next_track"])
-            infos: list[TrackInfo] = []
-            key_parts: list[U32] = []
-            track_parts: list[U32] = []
-            mark_parts: list[U32] = []
-            peak_parts: list[U32] = []
-            peak_start = 0
-            for offset, (key, fingerprint) in enumerate(items):
-                track_id = next_track + offset
-                n_peaks = int(fingerprint.peak_times.size)
-                infos.append(
-                    TrackInfo(
-                        track_id,
-                        key,
-                        float(fingerprint.duration),
-                        len(fingerprint),
-                        n_peaks,
-                        peak_start,
-                    )
-                )
-                peak_start += n_peaks
-                peak_parts.append(_pack(fingerprint.peak_times, fingerprint.peak_bins))
-                key_parts.append(fingerprint.hashes.astype(np.uint32))
-                track_parts.append(np.full(len(fingerprint), track_id, dtype=np.uint32))
-                mark_parts.append(_pack(fingerprint.times, fingerprint.bins))
+            ids = np.arange(next_track, next_track + len(tracks), dtype=np.uint32)
             name = f"seg-{int(manifest['next_segment']):06d}"
-            _write_segment(
+            infos = _write_segment(
                 self.path,
                 name,
-                infos,
-                np.concatenate(key_parts),
-                np.concatenate(track_parts),
-                np.concatenate(mark_parts),
-                np.concatenate(peak_parts),
+                [
+                    (int(i), t.key, t.duration, t.peaks, t.blob)
+                    for i, t in zip(ids, tracks, strict=True)
+                ],
+                [t.hashes for t in tracks],
+                [(t.times.astype(np.int64) // COARSE_FRAMES) for t in tracks],
             )
             manifest["segments"].append(name)
             manifest["removed"] = sorted(set(manifest["removed"]) | set(retired))
-            manifest["next_track"] = next_track + len(items)
+            manifest["next_track"] = next_track + len(tracks)
             manifest["next_segment"] = int(manifest["next_segment"]) + 1
             _atomic_json(self.path / _MANIFEST, manifest)
             self._load(manifest)
@@ -358,48 +388,43 @@ class Index:
         with _locked(self.path):
             manifest = json.loads((self.path / _MANIFEST).read_text())
             current = Index(self.path, manifest)
-            removed = current._removed
             gone = set(manifest["removed"])
-            infos: list[TrackInfo] = []
-            peaks: list[U32] = []
-            peak_start = 0
-            for seg in current._segments:
-                for info in seg.catalog:
-                    if info.track_id in gone:
-                        continue
-                    peaks.append(
-                        np.asarray(seg.peaks[info.peak_start : info.peak_start + info.peaks])
-                    )
-                    infos.append(
-                        TrackInfo(
-                            info.track_id,
-                            info.key,
-                            info.duration,
-                            info.hashes,
-                            info.peaks,
-                            peak_start,
-                        )
-                    )
-                    peak_start += info.peaks
-            keys: list[U32] = []
-            tracks: list[U32] = []
-            marks: list[U32] = []
+            live: list[tuple[TrackInfo, _Segment]] = [
+                (info, seg)
+                for seg in current._segments
+                for info in seg.catalog
+                if info.track_id not in gone
+            ]
+            position = {info.track_id: n for n, (info, _) in enumerate(live)}
+            hashes: list[list[U32]] = [[] for _ in live]
+            slots: list[list[I64]] = [[] for _ in live]
             for segment in current._segments:
-                live = ~np.isin(segment.tracks, removed) if removed.size else slice(None)
-                keys.append(np.asarray(segment.keys[live]))
-                tracks.append(np.asarray(segment.tracks[live]))
-                marks.append(np.asarray(segment.marks[live]))
+                keys, owners, coarse = segment.postings_by_track()
+                order = np.argsort(owners, kind="stable")
+                keys, owners, coarse = keys[order], owners[order], coarse[order]
+                bounds = np.flatnonzero(np.diff(owners.astype(np.int64))) + 1
+                for part_keys, part_owner, part_slots in zip(
+                    np.split(keys, bounds),
+                    np.split(owners, bounds),
+                    np.split(coarse, bounds),
+                    strict=True,
+                ):
+                    if part_owner.size and int(part_owner[0]) in position:
+                        n = position[int(part_owner[0])]
+                        hashes[n].append(part_keys)
+                        slots[n].append(part_slots)
             old = list(manifest["segments"])
             name = f"seg-{int(manifest['next_segment']):06d}"
-            if infos:
+            if live:
                 _write_segment(
                     self.path,
                     name,
-                    infos,
-                    np.concatenate(keys),
-                    np.concatenate(tracks),
-                    np.concatenate(marks),
-                    np.concatenate(peaks),
+                    [
+                        (info.track_id, info.key, info.duration, info.peaks, seg.blob(info))
+                        for info, seg in live
+                    ],
+                    [_joined(parts, np.uint32) for parts in hashes],
+                    [_joined(parts, np.int64) for parts in slots],
                 )
                 manifest["segments"] = [name]
             else:
@@ -412,32 +437,68 @@ class Index:
             self._load(manifest)
 
 
-def _pack(times: npt.NDArray[np.int32], bins: npt.NDArray[np.int32]) -> U32:
-    return (times.astype(np.uint32) << np.uint32(8)) | bins.astype(np.uint32)
+def _check_key(key: str) -> None:
+    if not key or len(key) > 500:
+        raise InvalidInput("a track key must be 1 to 500 characters")
+
+
+def _joined(parts: list[Any], dtype: type) -> npt.NDArray[Any]:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
 def _write_segment(
     root: Path,
     name: str,
-    infos: list[TrackInfo],
-    keys: U32,
-    tracks: U32,
-    marks: U32,
-    peaks: U32,
-) -> None:
-    """Write a sorted segment into a temporary folder, then rename it into place."""
-    order = np.argsort(keys, kind="stable")
+    tracks: list[tuple[int, str, float, int, bytes]],
+    hashes: list[U32],
+    coarse: list[I64],
+) -> list[TrackInfo]:
+    """Write a segment into a temporary folder, then rename it into place.
+
+    ``tracks`` are (id, key, duration, peak count, peak blob); ``hashes[i]`` and
+    ``coarse[i]`` the postings of track ``i`` (hash, half-second slot within the track)."""
+    infos: list[TrackInfo] = []
+    slot = 0
+    peak_start = 0
+    for (track_id, key, duration, peaks, blob), track_hashes, track_slots in zip(
+        tracks, hashes, coarse, strict=True
+    ):
+        slots = int(track_slots.max()) + 1 if track_slots.size else 0
+        infos.append(
+            TrackInfo(
+                track_id,
+                key,
+                float(duration),
+                int(track_hashes.size),
+                peaks,
+                peak_start,
+                len(blob),
+                slot,
+                slots,
+            )
+        )
+        slot += slots
+        peak_start += len(blob)
+    all_slots = np.concatenate(
+        [c.astype(np.uint64) + np.uint64(info.slot) for c, info in zip(coarse, infos, strict=True)]
+    )
+    slot_bits = max(1, (slot - 1).bit_length())
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-seg-"))
     try:
-        _write_array(tmp, "keys.npy", keys[order])
-        _write_array(tmp, "tracks.npy", tracks[order])
-        _write_array(tmp, "marks.npy", marks[order])
-        _write_array(tmp, "peaks.npy", peaks.astype(np.uint32))
-        (tmp / "catalog.json").write_text(json.dumps([info.__dict__ for info in infos]))
+        shape = write_table(tmp, np.concatenate(hashes), all_slots, slot_bits)
+        del all_slots
+        peak_data = np.frombuffer(b"".join(track[4] for track in tracks), dtype=np.uint8)
+        with open(tmp / "peaks.npy", "wb") as handle:
+            np.save(handle, peak_data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        catalog = {"postings": shape.as_dict(), "tracks": [asdict(info) for info in infos]}
+        (tmp / "catalog.json").write_text(json.dumps(catalog))
         os.replace(tmp, root / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return infos
 
 
 @contextmanager

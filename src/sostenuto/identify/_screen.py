@@ -118,10 +118,19 @@ def screens_dir(settings: Settings) -> Path:
 
 
 def _read_state(path: Path) -> dict[str, FileResult]:
+    """The verdicts an earlier run wrote; a last line torn by an interruption is cut off,
+    so that the next verdict appended starts a line of its own."""
     done: dict[str, FileResult] = {}
     if not path.exists():
         return done
-    for line in path.read_text(encoding="utf-8").splitlines():
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        with open(path, "r+b") as state:
+            state.truncate(keep)
+            os.fsync(state.fileno())
+        data = data[:keep]
+    for line in data.decode("utf-8").splitlines():
         try:
             result = FileResult.from_dict(json.loads(line))
         except (json.JSONDecodeError, TypeError):
@@ -161,13 +170,17 @@ def _check_request(
 
 
 def _identify_all(
-    settings: Settings, request: ScreenRequest, pending: Sequence[Path], threshold: float
+    settings: Settings,
+    request: ScreenRequest,
+    pending: Sequence[Path],
+    threshold: float,
+    catalogue_version: str,
 ) -> Iterator[FileResult]:
     if request.ray_address:
         from sostenuto.identify._ray import identify_on_ray
 
         yield from identify_on_ray(
-            request.ray_address, catalogue_path(settings), pending, threshold
+            request.ray_address, catalogue_path(settings), catalogue_version, pending, threshold
         )
         return
     catalogue = open_catalogue(settings)
@@ -205,7 +218,7 @@ def screen_corpus(
     if progress:
         progress(len(files) - len(pending), len(files))
     with open(state_path, "a", encoding="utf-8") as state:
-        for result in _identify_all(settings, request, pending, threshold):
+        for result in _identify_all(settings, request, pending, threshold, catalogue_version):
             state.write(json.dumps(result.as_dict()) + "\n")
             state.flush()
             os.fsync(state.fileno())

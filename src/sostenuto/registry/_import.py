@@ -1,7 +1,8 @@
 """Bulk import of a CMO's catalogue from CSV or DDEX-style JSON.
 
 The file is streamed: rows are validated in Python, grouped by recording, and written in
-chunks with SQLAlchemy Core ``executemany``, one transaction per chunk. A crash loses at most
+chunks (SQLAlchemy Core ``executemany``; ``COPY`` on PostgreSQL, see ``_chunk_writer``), one
+transaction per chunk. A crash loses at most
 the chunk in flight and never leaves half of one; a re-run of the same file changes nothing.
 """
 

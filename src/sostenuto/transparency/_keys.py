@@ -1,5 +1,5 @@
 """The log's signing key and its witness key: created on first use under ``settings.keys_dir``
-(mode 0600, ``O_EXCL``).
+(``sostenuto.keyfiles``: whole, mode 0600, one winner when processes race).
 
 The default origin is the schema-less URL of the prefix the log is served at
 (``<host>[:<port>]/log``), as C2SP tlog-checkpoint recommends, so that a tile client given
@@ -8,11 +8,11 @@ The default origin is the schema-less URL of the prefix the log is served at
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
-from sostenuto.errors import IntegrityFailure
+from sostenuto.keyfiles import create_private as _create_private
+from sostenuto.keyfiles import read_private as _read_private
 from sostenuto.settings import Settings
 from sostenuto.transparency._cosign import Cosigner
 from sostenuto.transparency._note import Signer
@@ -36,29 +36,6 @@ def _served_at(settings: Settings, prefix: str) -> str:
 def default_origin(settings: Settings) -> str:
     """The origin a new log key gets: ``SOSTENUTO_LOG_ORIGIN``, else the served prefix."""
     return settings.log_origin or _served_at(settings, LOG_PREFIX)
-
-
-def _create_private(path: Path, text: str) -> None:
-    """Write a new key file with mode 0600; if another process made it first, keep theirs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: two processes creating the key at once must not both win.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _read_private(path: Path) -> str:
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        raise IntegrityFailure(
-            f"the key {path} is readable by others (mode {mode:o}); chmod 600 it"
-        )
-    return path.read_text()
 
 
 def key_path(settings: Settings) -> Path:

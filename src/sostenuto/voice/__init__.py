@@ -6,7 +6,8 @@ stored per model version; every clip is checked in one pass and one report lists
 :func:`screen_file` finds speech with Silero VAD, scores every segment against every enrolled
 voice (the two cosines fused, normalised against the cohort of other enrolled voices, searched
 over pitch shifts), smooths the decisions in time with a threshold calibrated to a
-false-match rate, and checks each matched performer's ``voice-clone`` consent for the
+false-match rate, scores each continuous stretch once as a whole against a threshold for its
+length, and checks each matched performer's ``voice-clone`` consent for the
 licensee, territory and date.
 torch and resemblyzer are optional (the ``voice`` extra) and imported only when used.
 """

@@ -20,6 +20,8 @@ import numpy.typing as npt
 from sostenuto.errors import IntegrityFailure
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+# Voiceprints of synthetic voices that join every screening's cohort (docs/voice.md).
+COHORT_FILE = Path(__file__).with_name("cohort.json")
 TARGET_FMR = 0.01
 # The fused score: GE2E cosine and MFCC-statistics cosine, each standardised by the mean and
 # standard deviation of its clean impostor scores, summed (docs/voice.md).
@@ -150,10 +152,38 @@ class Screening:
     cohort_prior: float  # the typical cohort score, for registries with few voices
     gate: float  # a raw fused score below this never matches
     switch: float  # the smoothing's price of a change of voice, in score units
+    # A continuous stretch is also scored once as a whole: (seconds at least, threshold),
+    # seconds increasing; a stretch shorter than the first entry is judged per segment only.
+    stretch: tuple[tuple[float, float], ...] = ()
+    # Fixed cohort voices beside the enrolled ones: GE2E prints and raw MFCC statistics.
+    cohort_ge2e: npt.NDArray[np.float32] | None = None
+    cohort_mfcc: npt.NDArray[np.float32] | None = None
 
     @property
     def threshold(self) -> float:
         return self.fusion.calibration.threshold
+
+    def stretch_threshold(self, seconds: float) -> float | None:
+        """The threshold of a whole stretch of ``seconds``; ``None`` when too short."""
+        chosen = None
+        for at_least, value in self.stretch:
+            if seconds >= at_least:
+                chosen = value
+        return chosen
+
+
+def _cohort(name: str | None) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None:
+    """The fixed cohort's prints from ``COHORT_FILE`` (``None`` when the entry names none)."""
+    if name is None:
+        return None
+    if name != COHORT_FILE.name:
+        raise ValueError(f"unknown cohort file {name!r}")
+    data = json.loads(COHORT_FILE.read_text())
+    ge2e = np.asarray(data["ge2e"], dtype=np.float32)
+    mfcc = np.asarray(data["mfcc"], dtype=np.float32)
+    if ge2e.ndim != 2 or mfcc.ndim != 2 or ge2e.shape[0] != mfcc.shape[0]:
+        raise ValueError("cohort prints are malformed")
+    return ge2e, mfcc
 
 
 @lru_cache(maxsize=1)
@@ -179,6 +209,8 @@ def screening() -> Screening:
         top, floor, prior = int(cohort["top"]), float(cohort["floor"]), float(cohort["prior"])
         switch = float(entry["switch"])
         gate = float(entry.get("gate", 0.0))
+        stretch = tuple((float(a), float(t)) for a, t in entry.get("stretch", []))
+        fixed = _cohort(cohort.get("fixed"))
     except (OSError, KeyError, ValueError, TypeError) as error:
         raise IntegrityFailure(
             f"no usable screening calibration in {CALIBRATION_FILE.name}",
@@ -192,8 +224,21 @@ def screening() -> Screening:
         or 0 not in shifts
     ):
         raise IntegrityFailure(f"malformed screening calibration in {CALIBRATION_FILE.name}")
+    if fixed is not None and fixed[1].shape[1] != mean.shape[0]:
+        raise IntegrityFailure(f"malformed cohort prints in {COHORT_FILE.name}")
     fused = Fusion(calibration, (ge2e_mean, ge2e_std), (mfcc_mean, mfcc_std), mean, std)
-    return Screening(fused, shifts, top, floor, prior, gate, switch)
+    return Screening(
+        fused,
+        shifts,
+        top,
+        floor,
+        prior,
+        gate,
+        switch,
+        tuple(sorted(stretch)),
+        None if fixed is None else fixed[0],
+        None if fixed is None else fixed[1],
+    )
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from sostenuto.voice import _mfcc
 from sostenuto.voice._calibration import Calibration, Fusion, Screening
@@ -17,8 +18,9 @@ from sostenuto.voice._embed import Emphasis, Floats, Partials, Segment, partials
 from sostenuto.voice._index import VoiceIndex
 from sostenuto.voice._model import SAMPLE_RATE, SpeakerModel
 from sostenuto.voice._probe import Analysis, analyse
-from sostenuto.voice._score import score
+from sostenuto.voice._score import Scores, score
 from sostenuto.voice._smooth import NONE, smooth_labels
+from sostenuto.voice._stretch import chains, pooled, seconds
 
 
 @dataclass(frozen=True)
@@ -194,21 +196,45 @@ def _judge(
         return [Judged(a, b, None, 0.0, 0.0, 0) for a, b in analysis.spans]
     prints = index.vectors[_columns(index, ids)]
     mfcc_prints = mfcc_index.vectors[_columns(mfcc_index, ids)]
-    found = score(
-        analysis,
-        prints,
-        mfcc_prints,
-        screening.fusion,
-        np.asarray(ids, dtype=np.int64),
-        screening.cohort_top,
-        screening.cohort_floor,
-        screening.cohort_prior,
-        screening.gate,
-    )
+    fixed = None
+    if screening.cohort_ge2e is not None and screening.cohort_mfcc is not None:
+        fixed = (screening.cohort_ge2e, screening.cohort_mfcc)
+
+    def scored(part: Analysis) -> Scores:
+        return score(
+            part,
+            prints,
+            mfcc_prints,
+            screening.fusion,
+            np.asarray(ids, dtype=np.int64),
+            screening.cohort_top,
+            screening.cohort_floor,
+            screening.cohort_prior,
+            screening.gate,
+            fixed,
+        )
+
+    found = scored(analysis)
     labels = smooth_labels(analysis.spans, found.best, screening.threshold, screening.switch)
+    # A stretch whose pooled score passes its length's threshold is that voice throughout.
+    rows_of: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]] = [
+        (found.best[row], found.shift[row]) for row in range(len(analysis.spans))
+    ]
+    for rows in chains(analysis.spans):
+        cut = screening.stretch_threshold(seconds(analysis, rows))
+        if cut is None:
+            continue
+        whole = scored(pooled(analysis, rows))
+        column = int(whole.best[0].argmax())
+        if whole.best[0, column] >= cut:
+            # Only over the segments where that voice also leads: a stretch may run from one
+            # voice into another without a pause, and the other must not inherit its name.
+            for row in rows:
+                if int(found.best[row].argmax()) == column:
+                    labels[row] = column
+                    rows_of[row] = (whole.best[0], whole.shift[0])
     out = []
-    for row, ((start, end), label) in enumerate(zip(analysis.spans, labels, strict=True)):
-        scores = found.best[row]
+    for (start, end), label, (scores, shift) in zip(analysis.spans, labels, rows_of, strict=True):
         column = int(scores.argmax()) if label == NONE else label
         rest = np.delete(scores, column)
         margin = float(scores[column] - rest.max()) if rest.size else float(scores[column])
@@ -219,7 +245,7 @@ def _judge(
                 ids[label] if label != NONE else None,
                 float(scores[column]),
                 margin,
-                int(found.shift[row, column]),
+                int(shift[column]),
             )
         )
     return out

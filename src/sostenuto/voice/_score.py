@@ -11,6 +11,9 @@
    inflate its normalised scores: a segment whose raw fused score is below ``gate`` (0: the
    mean impostor) keeps at most that raw score, so it cannot pass.
 3. Pitch search: the best normalised score over the shifts, and the shift that gave it.
+
+A fixed cohort (prints of synthetic voices shipped with the calibration) can join the enrolled
+voices in step 2: each of its voices counts as its own performer; it is never reported.
 """
 
 from __future__ import annotations
@@ -80,6 +83,28 @@ def gated(normalised: Floats, raw: Floats, gate: float) -> Floats:
     return np.where(raw < gate, np.minimum(normalised, raw), normalised).astype(np.float32)
 
 
+def with_fixed_cohort(
+    prints: Floats,
+    mfcc_prints: Floats,
+    groups: Ints,
+    fusion: Fusion,
+    cohort: tuple[Floats, Floats] | None,
+) -> tuple[Floats, Floats, Ints]:
+    """Append the fixed cohort's voices (GE2E prints, raw MFCC statistics) after the
+    enrolled ones, each as a performer of its own."""
+    if cohort is None or cohort[0].shape[0] == 0:
+        return prints, mfcc_prints, groups
+    ge2e, raw = cohort
+    mfcc = _mfcc.standardise(raw, fusion.mfcc_mean, fusion.mfcc_std)
+    first = int(groups.max()) + 1 if groups.size else 0
+    extra = np.arange(first, first + ge2e.shape[0], dtype=np.int64)
+    return (
+        np.concatenate([prints, ge2e]).astype(np.float32),
+        np.concatenate([mfcc_prints, mfcc]).astype(np.float32),
+        np.concatenate([groups, extra]),
+    )
+
+
 def score(
     analysis: Analysis,
     prints: Floats,
@@ -90,10 +115,17 @@ def score(
     floor: float,
     prior: float,
     gate: float = 0.0,
+    cohort: tuple[Floats, Floats] | None = None,
 ) -> Scores:
-    """Fused, cohort-normalised scores, best over the pitch shifts searched."""
+    """Fused, cohort-normalised scores, best over the pitch shifts searched.
+
+    ``cohort`` (GE2E prints, raw MFCC statistics) joins the normalisation only.
+    """
+    voices = prints.shape[0]
+    prints, mfcc_prints, groups = with_fixed_cohort(prints, mfcc_prints, groups, fusion, cohort)
     fused = fused_by_shift(analysis, prints, mfcc_prints, fusion)
     normed = gated(cohort_normalise(fused, groups, top, floor, prior), fused, gate)
+    fused, normed = fused[..., :voices], normed[..., :voices]
     pick = normed.argmax(axis=0)
     best = np.take_along_axis(normed, pick[None], axis=0)[0]
     shifts = np.asarray(analysis.shifts, dtype=np.int64)[pick]

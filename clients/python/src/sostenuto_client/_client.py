@@ -83,6 +83,8 @@ class Client(RootApi):
         return self._outputs
 
     def close(self) -> None:
+        if self._outputs is not None:
+            self._outputs.close()
         self.transport.close()
 
     def __enter__(self) -> Client:

@@ -2697,6 +2697,7 @@ class LabelApi:
         reservations: str | None = None,
         reservation_note: str | None = None,
         layers: str | None = None,
+        declare: bool | None = None,
         idempotency_key: str | None = None,
     ) -> bytes:
         """Label a generated output.
@@ -2717,6 +2718,7 @@ class LabelApi:
                 "reservations": reservations,
                 "reservation_note": reservation_note,
                 "layers": layers,
+                "declare": declare,
             },
             idempotency_key=idempotency_key,
         )

@@ -1873,6 +1873,7 @@ class AsyncLabelApi:
         reservations: str | None = None,
         reservation_note: str | None = None,
         layers: str | None = None,
+        declare: bool | None = None,
         idempotency_key: str | None = None,
     ) -> bytes:
         """Label a generated output.
@@ -1893,6 +1894,7 @@ class AsyncLabelApi:
                 "reservations": reservations,
                 "reservation_note": reservation_note,
                 "layers": layers,
+                "declare": declare,
             },
             idempotency_key=idempotency_key,
         )

@@ -54,6 +54,19 @@ class CorpusItem:
             raise UsageError(f"recording_id must be a positive integer, got {self.recording_id!r}")
 
 
+_new = object.__new__
+
+
+def isrc_item(isrc: str) -> CorpusItem:
+    """``CorpusItem(isrc=isrc)`` for an ISRC already checked, at a third of the cost (the
+    filter makes one per permitted item)."""
+    item: CorpusItem = _new(CorpusItem)
+    item.isrc = isrc
+    item.recording_id = item.sha256 = item.path = None
+    item.source = "licensed"
+    return item
+
+
 ItemLike = CorpusItem | str | int
 """A filter takes ISRCs (str), recording ids (int) or :class:`CorpusItem` s."""
 

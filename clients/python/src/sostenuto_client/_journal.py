@@ -37,6 +37,7 @@ COLUMNS = (
 )
 
 
+PROGRESS = struct.Struct("<Q")  # the progress file: how many input items are done with
 _UNSAFE = re.compile(r'[",\r\n]')
 
 
@@ -128,8 +129,8 @@ class Journal:
             path.write_bytes(header + (",".join(COLUMNS) + "\n").encode())
         progress = _progress_path(path)
         progress.write_bytes(struct.pack("<Q", self.done))
-        self._progress_fd = os.open(progress, os.O_RDWR)
-        self._progress = mmap.mmap(self._progress_fd, 8)
+        self.progress_fd = os.open(progress, os.O_RDWR)
+        self.progress = mmap.mmap(self.progress_fd, 8)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND)
 
     def _resume(self, header: bytes) -> None:
@@ -160,12 +161,12 @@ class Journal:
     def mark(self, done: int) -> None:
         """The first ``done`` input items are done with."""
         self.done = done
-        struct.pack_into("<Q", self._progress, 0, done)
+        PROGRESS.pack_into(self.progress, 0, done)
 
     def close(self) -> None:
         if self._fd >= 0:
-            self._progress.close()
-            os.close(self._progress_fd)
+            self.progress.close()
+            os.close(self.progress_fd)
             os.close(self._fd)
             self._fd = -1
 

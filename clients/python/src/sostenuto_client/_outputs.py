@@ -6,9 +6,14 @@ An output carrying a voice its performer did not consent to is ``blocked``: it i
 labelled nor declared. The others are labelled (metadata tags, a signed C2PA manifest and a
 watermark) through ``label.apply``, or here with the server package when ``local=True``, and
 declared to the transparency log as ``output-declaration`` entries naming the labelled file's
-hash, its label and watermark ids and its resemblances. Many outputs are declared in one
-``log.batches.declare`` call; the log is content-addressed, so a retried call returns the
-same entries and never doubles them.
+hash, its label and watermark ids and its resemblances.
+
+Each output is declared exactly once: ``label.apply`` is asked not to declare (``declare``
+false; the server links the watermark id to the declaration when it comes), and many outputs
+are declared in one ``log.batches.declare`` call. The log is content-addressed, so a retried
+call returns the same entries and never doubles them; with ``idempotency_key`` every request
+of a batch carries a key derived from it, so running the same batch again is answered from
+the server's record of the first run and adds nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +34,7 @@ from sostenuto_client._errors import ProblemError, SostenutoClientError, UsageEr
 
 if TYPE_CHECKING:
     from sostenuto_client._client import Client
+    from sostenuto_client._local_label import LocalLabeller
 
 OutputStatus = Literal["labelled", "declared", "blocked", "failed"]
 """``labelled``: labelled, not yet declared; ``declared``: labelled and in the log;
@@ -55,7 +60,6 @@ class LabelledOutput:
     sha256: str | None = None
     watermark_id: str | None = None
     label_id: str | None = None
-    label_entry_id: str | None = None
     resemblances: list[dict[str, Any]] = field(default_factory=list)
     unauthorised_voices: list[dict[str, Any]] = field(default_factory=list)
     receipt: dict[str, Any] | None = None
@@ -133,6 +137,15 @@ class _Terms:
     keys_dir: Path | None
     layers: str | None
     out_dir: Path | None
+    idempotency_key: str | None = None
+
+    def key(self, step: str, name: str, digest: str) -> str | None:
+        """The Idempotency-Key of one step for one output (told apart by name and content),
+        or None (a fresh key per call) without ``idempotency_key``."""
+        if self.idempotency_key is None:
+            return None
+        parts = (self.idempotency_key, step, name, digest)
+        return "sostenuto-out-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _name_of(source: OutputSource) -> str:
@@ -197,6 +210,24 @@ class Outputs:
     def __init__(self, client: Client) -> None:
         self._client = client
         self._names: dict[tuple[int, int], tuple[str, str]] = {}
+        self._labeller: LocalLabeller | None = None
+
+    def close(self) -> None:
+        """Stop the labelling processes of ``local=True`` (the client's ``close`` does)."""
+        if self._labeller is not None:
+            self._labeller.close()
+            self._labeller = None
+
+    def _labeller_for(self, processes: int, terms: _Terms) -> LocalLabeller:
+        """The labelling processes, kept between batches (starting one costs a second)."""
+        from sostenuto_client._local_label import LocalLabeller
+
+        keys_dir = str(terms.keys_dir or _default_keys_dir())
+        current = self._labeller
+        if current is None or current.keys_dir != keys_dir or current.processes < processes:
+            self.close()
+            self._labeller = current = LocalLabeller(processes, keys_dir)
+        return current
 
     def label_and_declare(
         self,
@@ -214,9 +245,11 @@ class Outputs:
         keys_dir: str | os.PathLike[str] | None = None,
         layers: Sequence[str] | None = None,
         proof: bool = True,
+        idempotency_key: str | None = None,
     ) -> LabelledOutput:
         """Check, label and declare one output. A failure to read, check or label it raises
-        (the batch form reports it instead); a blocked output comes back unlabelled."""
+        (the batch form reports it instead); a blocked output comes back unlabelled. The same
+        ``idempotency_key`` again declares nothing new (see :meth:`label_and_declare_many`)."""
         batch = self.label_and_declare_many(
             [audio],
             model_id=model_id,
@@ -232,6 +265,7 @@ class Outputs:
             layers=layers,
             proofs=proof,
             workers=1,
+            idempotency_key=idempotency_key,
         )
         item = batch.items[0]
         if item.status == "failed":
@@ -259,14 +293,27 @@ class Outputs:
         proofs: bool = True,
         workers: int = 4,
         receipt: str | os.PathLike[str] | None = None,
+        idempotency_key: str | None = None,
+        processes: int | None = None,
     ) -> OutputBatch:
         """Check and label ``outputs`` with up to ``workers`` at a time, then declare every
         labelled one in one ``log.batches.declare`` call per 1 000. Each item reports its own
         status; one bad file never stops the others. With ``out_dir`` the labelled files are
         written there under their names (``path``; ``data`` stays empty), else kept in
-        ``data``; ``receipt`` saves every receipt as JSON."""
+        ``data``; ``receipt`` saves every receipt as JSON.
+
+        ``check_voices`` screens each output for enrolled voices on the server: about 1.4 CPU
+        s per 10 s output there, ten times the rest together; pass False only where no output
+        can carry a voice (instrumental models). ``local=True`` labels in ``processes``
+        processes (default: one per core, at most ``workers``). With ``idempotency_key``,
+        running the same batch again (after a crash, say) labels nothing anew and declares
+        nothing twice: the server answers each request as it did the first time."""
         if not 1 <= workers <= MAX_WORKERS:
             raise UsageError(f"workers must be 1..{MAX_WORKERS}, got {workers}")
+        if processes is not None and not 1 <= processes <= MAX_WORKERS:
+            raise UsageError(f"processes must be 1..{MAX_WORKERS}, got {processes}")
+        if idempotency_key is not None and not idempotency_key:
+            raise UsageError("idempotency_key must not be empty")
         if local:
             _require_server_package()
         terms = _Terms(
@@ -281,10 +328,14 @@ class Outputs:
             keys_dir=Path(keys_dir) if keys_dir is not None else None,
             layers=",".join(layers) if layers else None,
             out_dir=Path(out_dir) if out_dir is not None else None,
+            idempotency_key=idempotency_key,
         )
         if terms.out_dir is not None:
             terms.out_dir.mkdir(parents=True, exist_ok=True)
         sources = list(outputs)
+        if local:
+            wanted = processes or min(workers, len(sources), os.cpu_count() or 1)
+            self._labeller_for(wanted, terms)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sostenuto-out") as pool:
             items = list(pool.map(lambda source: self._prepare(source, terms), sources))
         batch = OutputBatch(items)
@@ -313,7 +364,6 @@ class Outputs:
         a time."""
         on = on or dt.date.today()
         ready = [item for item in batch.items if item.status in ("labelled", "declared")]
-        log = self._client.log
         for start in range(0, len(ready), DECLARATIONS_PER_CALL):
             group = ready[start : start + DECLARATIONS_PER_CALL]
             entries = [
@@ -323,7 +373,7 @@ class Outputs:
             # The same entries get the same key, so a retry of this call is one request.
             key = hashlib.sha256(json.dumps(entries, sort_keys=True).encode()).hexdigest()
             started = time.perf_counter()
-            receipts = log.batches.declare(entries=entries, idempotency_key=key)
+            receipts = self._declare_entries(entries, key)
             batch.declaration_calls += 1
             share = (time.perf_counter() - started) / len(group)
             for item, found in zip(group, receipts, strict=True):
@@ -336,6 +386,20 @@ class Outputs:
             ) as pool:
                 list(pool.map(self._prove, [item for item in ready if item.receipt is not None]))
         return batch
+
+    def _declare_entries(self, entries: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        """``log.batches.declare``; a replayed answer (this key was sent before) says what
+        the first call appended: here nothing was, so no receipt says ``new``."""
+        from sostenuto_client._generated import OPERATIONS
+        from sostenuto_client._transport import _build, _result
+
+        operation = OPERATIONS["log.batches.declare"]
+        request = _build(operation, {}, {}, {"entries": entries}, key)
+        response = self._client.transport.send(operation, request)
+        receipts: list[dict[str, Any]] = _result(operation, response)
+        if response.headers.get("Idempotent-Replayed") == "true":
+            receipts = [{**receipt, "new": False} for receipt in receipts]
+        return receipts
 
     def _prove(self, item: LabelledOutput) -> None:
         assert item.receipt is not None
@@ -351,7 +415,8 @@ class Outputs:
             item = LabelledOutput(name=name, status="failed")
             if not data:
                 raise UsageError(f"{name}: the file is empty")
-            self._check(item, data, terms)
+            digest = hashlib.sha256(data).hexdigest()
+            self._check(item, data, digest, terms)
             if item.unauthorised_voices and not terms.allow_unauthorised_voices:
                 item.status = "blocked"
                 performers = sorted({int(v["performer_id"]) for v in item.unauthorised_voices})
@@ -360,7 +425,7 @@ class Outputs:
                     "not labelled, not declared"
                 )
                 return item
-            self._label(item, data, terms)
+            self._label(item, data, digest, terms)
             item.status = "labelled"
             return item
         except (ProblemError, SostenutoClientError) as error:
@@ -374,34 +439,41 @@ class Outputs:
         finally:
             item.timings[step] = time.perf_counter() - started
 
-    def _check(self, item: LabelledOutput, data: bytes, terms: _Terms) -> None:
+    def _check(self, item: LabelledOutput, data: bytes, digest: str, terms: _Terms) -> None:
         upload = (item.name, data)
         if terms.check_recordings:
+            key = terms.key("check", item.name, digest)
             report = self._timed(
-                item, "check", lambda: self._client.identify.outputs.check(file=upload)
+                item,
+                "check",
+                lambda: self._client.identify.outputs.check(file=upload, idempotency_key=key),
             )
             item.resemblances += _recording_resemblances(report)
         if terms.check_voices:
+            key = terms.key("voices", item.name, digest)
             report = self._timed(
                 item,
                 "voices",
                 lambda: self._client.voice.screenings.add(
-                    file=upload, licensee_id=terms.licensee_id, territory=terms.territory
+                    file=upload,
+                    licensee_id=terms.licensee_id,
+                    territory=terms.territory,
+                    idempotency_key=key,
                 ),
             )
             voices, item.unauthorised_voices = _voice_resemblances(report)
             item.resemblances += voices
 
-    def _label(self, item: LabelledOutput, data: bytes, terms: _Terms) -> None:
+    def _label(self, item: LabelledOutput, data: bytes, digest: str, terms: _Terms) -> None:
+        key = terms.key("label", item.name, digest)
         if terms.local:
             labelled, watermark = self._timed(
-                item, "label", lambda: self._label_locally(item.name, data, terms)
+                item, "label", lambda: self._label_locally(item.name, data, terms, key)
             )
         else:
-            labelled, watermark, entry = self._timed(
-                item, "label", lambda: self._label_remotely(item.name, data, terms)
+            labelled, watermark = self._timed(
+                item, "label", lambda: self._label_remotely(item.name, data, terms, key)
             )
-            item.label_entry_id = entry
         item.data = labelled
         item.sha256 = hashlib.sha256(labelled).hexdigest()
         item.watermark_id = watermark
@@ -413,9 +485,11 @@ class Outputs:
             item.data = None
 
     def _label_remotely(
-        self, name: str, data: bytes, terms: _Terms
-    ) -> tuple[bytes, str | None, str | None]:
+        self, name: str, data: bytes, terms: _Terms, key: str | None
+    ) -> tuple[bytes, str | None]:
         # label.apply answers the file; its ids come in headers the generated method drops.
+        # It does not declare the output: the batch declaration (with the resemblances) is
+        # the output's one entry, and the server links the watermark id to it.
         from sostenuto_client._generated import OPERATIONS
         from sostenuto_client._transport import _build, _raise_for_problem
 
@@ -426,28 +500,18 @@ class Outputs:
             "model_id": terms.model_id,
             "composite": terms.composite or None,
             "layers": terms.layers,
+            "declare": False,
         }
         operation = OPERATIONS["label.apply"]
-        request = _build(operation, {}, {}, body, None)
-        for attempt in range(transport.retry.attempts):
-            response = transport.http.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                data=request.data,
-                files=request.files,
-            )
-            # Only a 429 is retried: the server refused before labelling (or declaring).
-            if response.status_code == 429 and attempt < transport.retry.attempts - 1:
-                time.sleep(transport.retry.delay(attempt, response))
-                continue
-            _raise_for_problem(operation, response)
-            return (
-                response.content,
-                response.headers.get("X-Sostenuto-Watermark-Id"),
-                response.headers.get("X-Sostenuto-Log-Entry"),
-            )
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Not safe to repeat, so a 429 (refused before labelling) is the only answer retried.
+        response = transport.send(operation, _build(operation, {}, {}, body, key))
+        _raise_for_problem(operation, response)
+        watermark = response.headers.get("X-Sostenuto-Watermark-Id")
+        if watermark is None and response.headers.get("Idempotent-Replayed") == "true":
+            # A replayed answer has the file but not its headers: the id is in its tags.
+            found = self._client.label.inspect(file=(name, response.content), watermark=False)
+            watermark = found["metadata"]["fields"].get("SOSTENUTO_WATERMARK_ID")
+        return response.content, watermark
 
     def _names_of(self, terms: _Terms) -> tuple[str, str]:
         """The licensee's and the model's names, as the server labels them."""
@@ -469,42 +533,35 @@ class Outputs:
             self._names[key] = (str(licensee["name"]), model_name)
         return self._names[key]
 
-    def _label_locally(self, name: str, data: bytes, terms: _Terms) -> tuple[bytes, str]:
-        from sostenuto.errors import SostenutoError
-        from sostenuto.label import LAYERS, Label, label_file, load_keys, parse_source_type
+    def _label_locally(
+        self, name: str, data: bytes, terms: _Terms, key: str | None
+    ) -> tuple[bytes, str]:
+        from sostenuto_client._local_label import LocalJob
 
         licensee, model = self._names_of(terms)
-        keys_dir = terms.keys_dir
-        if keys_dir is None:
-            from sostenuto.settings import get_settings
-
-            keys_dir = get_settings().keys_dir
-        watermark = secrets.randbits(32)
-        label = Label(
+        # With a key, the same output gets the same id again; else a fresh one.
+        watermark = int(key[-8:], 16) if key is not None else secrets.randbits(32)
+        labeller = self._labeller or self._labeller_for(1, terms)
+        job = LocalJob(
+            name=name,
+            data=data,
             model=model,
             licensee=licensee,
-            source_type=parse_source_type(
-                "compositeWithTrainedAlgorithmicMedia"
-                if terms.composite
-                else "trainedAlgorithmicMedia"
-            ),
+            composite=terms.composite,
             watermark_id=watermark,
+            layers=tuple(terms.layers.split(",")) if terms.layers else None,
+            keys_dir=labeller.keys_dir,
+            kept=str(terms.out_dir / Path(name).name)
+            if key is not None and terms.out_dir is not None
+            else None,
         )
-        layers = terms.layers.split(",") if terms.layers else list(LAYERS)
-        with tempfile.TemporaryDirectory(prefix="sostenuto-label-") as folder:
-            source = Path(folder) / Path(name).name
-            source.write_bytes(data)
-            try:
-                result = label_file(
-                    source,
-                    label,
-                    output=Path(folder) / f"labelled-{source.name}",
-                    layers=layers,
-                    keys=load_keys(keys_dir) if "c2pa" in layers else None,
-                )
-            except SostenutoError as error:  # the server package's errors, as the API words them
-                raise SostenutoClientError(f"label: {error.code}: {error.message}") from None
-            return Path(result.path).read_bytes(), f"{watermark:08x}"
+        return labeller.submit(job).result(), f"{watermark:08x}"
+
+
+def _default_keys_dir() -> Path:
+    from sostenuto.settings import get_settings
+
+    return Path(get_settings().keys_dir)
 
 
 def _require_server_package() -> None:

@@ -4,6 +4,7 @@ documents turned into typed exceptions. The generated operations call :meth:`Tra
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import random
 import time
@@ -96,6 +97,7 @@ def _build(
     query: Mapping[str, Any],
     body: Mapping[str, Any],
     idempotency_key: str | None,
+    keyed: bool = True,
 ) -> _Request:
     url = op.path
     for name, value in path.items():
@@ -106,9 +108,10 @@ def _build(
         url = url.replace("{" + name + "}", quote(str(_text(value)), safe=safe))
     params = {k: _text(v) for k, v in query.items() if v is not None}
     headers: dict[str, str] = {}
-    if op.method != "GET":
+    key = idempotency_key
+    if op.method != "GET" and (keyed or key is not None):
         # One key per logical call, kept across its retries.
-        headers["Idempotency-Key"] = idempotency_key or uuid.uuid4().hex
+        key = headers["Idempotency-Key"] = key or uuid.uuid4().hex
     content: bytes | None = None
     data: dict[str, Any] | None = None
     files: list[tuple[str, Any]] | None = None
@@ -127,6 +130,11 @@ def _build(
             for one in (v if isinstance(v, list) else [v])
         ]
         data = {k: str(_text(v)) for k, v in sent.items() if k not in op.files}
+        if key is not None:
+            # The server replays a keyed write only for the same bytes: a boundary drawn at
+            # random per attempt would make every retry "another request".
+            boundary = hashlib.sha256(key.encode()).hexdigest()[:32]
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
     return _Request(op.method, url, params, headers, content, data, files)
 
 
@@ -199,8 +207,17 @@ class Transport:
         query: Mapping[str, Any],
         body: Mapping[str, Any],
         idempotency_key: str | None = None,
+        keyed: bool = True,
     ) -> Any:
-        request = _build(op, path, query, body, idempotency_key)
+        """Send ``op``, retrying as :class:`RetryPolicy` allows; its answer. ``keyed=False``
+        sends no automatic ``Idempotency-Key``: for calls that are safe to repeat and whose
+        answers the server need not keep (a batch decision's answer is megabytes)."""
+        request = _build(op, path, query, body, idempotency_key, keyed)
+        return _result(op, self.send(op, request))
+
+    def send(self, op: Operation, request: _Request) -> httpx.Response:
+        """Send a built request with retries; the last response, a problem or not (for the
+        few callers that need its headers)."""
         for attempt in range(self.retry.attempts):
             last = attempt == self.retry.attempts - 1
             try:
@@ -227,7 +244,7 @@ class Transport:
             if not last and _retryable(op, response):
                 time.sleep(self.retry.delay(attempt, response))
                 continue
-            return _result(op, response)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

@@ -48,7 +48,12 @@ def post_webhook(body: SubscriptionIn, caller: WebhookManager, database: Db) -> 
     secret, shown this once."""
     with database.transaction() as session:
         subscription, secret = declarations.add_subscription(
-            session, caller, url=body.url, licensee_id=body.licensee_id
+            session,
+            caller,
+            url=body.url,
+            licensee_id=body.licensee_id,
+            private_networks=declarations.delivery_policy(database).allow_private_networks,
+            box=declarations.secret_box(database),
         )
     return {**subscription.as_json(), "secret": secret}
 

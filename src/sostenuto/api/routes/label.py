@@ -50,6 +50,14 @@ async def label(
     reservations: Annotated[Note | None, Form(description="ENTRY=USE,...")] = None,
     reservation_note: Annotated[Note | None, Form()] = None,
     layers: Annotated[Code, Form()] = ",".join(LAYERS),
+    declare: Annotated[
+        bool,
+        Form(
+            description="Declare the output in the log now. False when the caller declares "
+            "it itself (with its resemblances, many in one log.batches.declare call): the "
+            "watermark id is linked to that declaration when it comes."
+        ),
+    ] = True,
 ) -> Response:
     """Label an output; the answer is the labelled file, its ids in the headers."""
     data, result, record = label_upload(
@@ -68,6 +76,7 @@ async def label(
         reservations=_pairs(reservations),
         reservation_note=reservation_note,
         layers=[layer.strip() for layer in layers.split(",") if layer.strip()],
+        declare=declare,
     )
     headers = {
         "X-Sostenuto-Watermark-Id": f"{record.watermark_id:08x}",
