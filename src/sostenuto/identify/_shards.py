@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sostenuto.errors import InvalidInput
 from sostenuto.identify._fingerprint import Fingerprint
-from sostenuto.identify._index import Index, IndexStats, TrackInfo
+from sostenuto.identify._index import Index, IndexStats, TrackInfo, _atomic_json
 from sostenuto.identify._match import DEFAULT_THRESHOLD, Match, search
 
 LAYOUT_FILE = "shards.json"
@@ -46,7 +46,9 @@ class ShardedIndex:
             raise InvalidInput("a catalogue has 1 to 4096 shards")
         root.mkdir(parents=True, exist_ok=True)
         indexes = [Index.create(root / f"shard-{n:03d}") for n in range(shards)]
-        layout.write_text(json.dumps({"shards": shards}))
+        # Written whole and renamed into place: a reader in another thread or process (a
+        # batch of outputs checked at once) never sees an empty layout.
+        _atomic_json(layout, {"shards": shards})
         return cls(root, indexes)
 
     @classmethod
