@@ -161,8 +161,6 @@ def resume_deliveries(database: Database, now: dt.datetime | None = None) -> int
                     WebhookDelivery.body,
                     WebhookSubscription.url,
                     WebhookSubscription.secret,
-                    WebhookDelivery.created_at,
-                    last_attempt.c.at,
                 )
                 .join(
                     WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id
@@ -170,19 +168,16 @@ def resume_deliveries(database: Database, now: dt.datetime | None = None) -> int
                 .outerjoin(last_attempt, last_attempt.c.delivery_id == WebhookDelivery.id)
                 .where(WebhookDelivery.status.in_(("pending", "retrying")))
                 .where(WebhookSubscription.active)
-                .where(WebhookDelivery.created_at < cutoff)
+                # Quiet since it was made or last tried.
+                .where(func.coalesce(last_attempt.c.at, WebhookDelivery.created_at) < cutoff)
             ).all()
     except Exception:
         log.exception("could not look up webhook deliveries to resume")
         return 0
     taken = 0
-    for message_id, status, attempts, body, url, secret, created_at, attempted_at in left:
+    for message_id, status, attempts, body, url, secret in left:
         opened = _opened(database, secret)
-        if (
-            opened is None
-            or _aware(attempted_at or created_at) >= cutoff
-            or not _take(database, message_id, status, attempts)
-        ):
+        if opened is None or not _take(database, message_id, status, attempts):
             continue
         taken += 1
         _start(_send, database, message_id, url, opened, body.encode(), attempts + 1)
@@ -204,10 +199,6 @@ def _opened(database: Database, stored: str) -> str | None:
         return None
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _take(database: Database, message_id: str, status: str, attempts: int) -> bool:
     try:
         with database.transaction() as session:
@@ -218,7 +209,7 @@ def _take(database: Database, message_id: str, status: str, attempts: int) -> bo
                     WebhookDelivery.status == status,
                     WebhookDelivery.attempts == attempts,
                 )
-                .values(status="retrying", attempts=attempts)
+                .values(status="retrying")
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -232,7 +223,7 @@ def _prepare(database: Database, change_indexes: list[int]) -> None:
     try:
         with database.reader() as session:
             subscriptions = [
-                (row.id, row.licensee_id, row.url, row.secret)
+                (row.id, row.licensee_id, row.url, _opened(database, row.secret))
                 for row in session.scalars(
                     select(WebhookSubscription).where(WebhookSubscription.active)
                 )
@@ -248,9 +239,9 @@ def _prepare(database: Database, change_indexes: list[int]) -> None:
                 if body is None:
                     continue
                 message_id = _store(database, subscription_id, index, body)
-                opened = _opened(database, secret)
-                if message_id is not None and opened is not None:
-                    _start(_send, database, message_id, url, opened, body)
+                # Without the key (secret None) the stored delivery is left to the service.
+                if message_id is not None and secret is not None:
+                    _start(_send, database, message_id, url, secret, body)
     except Exception:
         log.exception("could not prepare webhook deliveries for log entries %s", change_indexes)
 
